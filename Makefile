@@ -1,0 +1,52 @@
+# Two commands do everything on a fresh clone:  `make demo`  and  `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+GANMASH := $(VENV)/bin/ganmash
+# A CPU build of torch (a local wheel on our machines, ~200 MB elsewhere). For a CUDA machine:
+#   make venv TORCH_SPEC=torch==2.13.0 TORCH_INDEX=https://download.pytorch.org/whl/cu128
+TORCH_SPEC ?= torch==2.13.0
+TORCH_INDEX ?=
+SHARED_MUSCIMA_PP ?= ../shared/muscima-pp/v1.0
+DEMO_OUT ?= demo_out
+STAMP := $(VENV)/.ganmash-installed
+
+.PHONY: venv data test demo bench clean
+
+venv: $(STAMP)
+
+# pip<24.1: newer pip (and uv) reject mashcima 1.0.0's malformed metadata.
+$(STAMP): setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q 'pip<24.1'
+	$(PY) -m pip install -q '$(TORCH_SPEC)' $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
+	$(PY) -m pip install -q -e '.[test]' 2>&1 | grep -v 'DEPRECATION: mashcima' || true
+	$(PY) -c "import torch, mashcima, ganwriting_mashcima"
+	touch $@
+
+# Point ./data/muscima-pp/v1.0 at the shared copy when there is one (the data is never copied in).
+data:
+	@if [ ! -e data/muscima-pp/v1.0 ] && [ -d "$(SHARED_MUSCIMA_PP)" ]; then \
+		mkdir -p data/muscima-pp && ln -sfn "$$(cd "$(SHARED_MUSCIMA_PP)" && pwd)" data/muscima-pp/v1.0; \
+		echo "data/muscima-pp/v1.0 -> $(SHARED_MUSCIMA_PP)"; fi
+
+test: venv data
+	$(PY) -m pytest -q
+
+demo: venv data
+	mkdir -p $(DEMO_OUT)
+	$(GANMASH) data info > $(DEMO_OUT)/data_info.txt
+	head -n 4 $(DEMO_OUT)/data_info.txt
+	$(GANMASH) data extract --out $(DEMO_OUT)/glyphs --overwrite
+	$(GANMASH) data show $(DEMO_OUT)/glyphs --out $(DEMO_OUT)/real_glyphs.png --overwrite
+	@echo
+	@echo "demo outputs are in $(DEMO_OUT)/:"
+	@echo "  data_info.txt     where MUSCIMA++ was found, objects per class and writer"
+	@echo "  glyphs/           glyph set (glyphs.npz + manifest.json), evaluation writers excluded"
+	@echo "  real_glyphs.png   contact sheet of real glyphs"
+
+bench: venv data
+	$(PY) -m experiments.bench_loading
+
+clean:
+	rm -rf $(DEMO_OUT) .pytest_cache

@@ -1,0 +1,4 @@
+"""Writer-style-conditioned glyph GAN. Knows nothing of Mashcima or MUSCIMA++: it reads glyph sets."""
+from gan.files import atomic_save_npz, atomic_write, atomic_write_bytes, atomic_write_json, prepare_output_dir
+from gan.glyphset import GlyphSet, GlyphSetError
+from gan.grid import save_glyph_grid

@@ -1,0 +1,59 @@
+"""Shared fixtures: the real MUSCIMA++ from ../shared (or wherever ganmash would find it)."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED_MUSCIMA_PP = REPO.parent / "shared" / "muscima-pp" / "v1.0"
+
+
+@pytest.fixture(scope="session")
+def muscima_root() -> Path:
+    from symbol_sources import locate_muscima_pp
+
+    # CI and developers have ../shared; anyone else has ganmash's usual places
+    explicit = SHARED_MUSCIMA_PP if SHARED_MUSCIMA_PP.is_dir() else None
+    return locate_muscima_pp(explicit)
+
+
+@pytest.fixture(scope="session")
+def cache_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("ganmash-cache")
+
+
+@pytest.fixture(scope="session")
+def muscima(muscima_root, cache_dir):
+    from symbol_sources import load_muscima_pp
+
+    return load_muscima_pp(muscima_root, cache_dir=cache_dir)
+
+
+@pytest.fixture(scope="session")
+def small_glyph_set(muscima):
+    """A few classes from a few training writers, 32 px: the tiny real glyph set tests train on."""
+    from symbol_sources import extract_glyph_set
+
+    return extract_glyph_set(muscima, size=32, classes=["notehead-full", "sharp", "flat", "quarter_rest"],
+                             writers=[1, 2, 3, 5, 6])
+
+
+@pytest.fixture
+def mini_muscima(tmp_path, muscima_root) -> Path:
+    """A MUSCIMA++ layout with three real pages, to damage or change freely."""
+    src = muscima_root / "data" / "cropobjects_withstaff"
+    dst = tmp_path / "v1.0" / "data" / "cropobjects_withstaff"
+    dst.mkdir(parents=True)
+    for name in ("CVC-MUSCIMA_W-01_N-10_D-ideal.xml", "CVC-MUSCIMA_W-02_N-13_D-ideal.xml",
+                 "CVC-MUSCIMA_W-13_N-02_D-ideal.xml"):
+        (dst / name).write_bytes((src / name).read_bytes())
+    return tmp_path / "v1.0"
+
+
+@pytest.fixture(autouse=True)
+def _no_user_env(monkeypatch, tmp_path):
+    """Tests never read the developer's own data location or cache."""
+    monkeypatch.delenv("GANMASH_MUSCIMA_PP", raising=False)
+    monkeypatch.setenv("GANMASH_CACHE_DIR", os.fspath(tmp_path / "cache"))

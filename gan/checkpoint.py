@@ -1,0 +1,154 @@
+"""The one checkpoint format, and sampling from it.
+
+A checkpoint is a dict of plain tensors, numbers, strings, lists and dicts, read with
+``torch.load(weights_only=True)`` so that opening one never runs code from the file:
+
+  format, version       "ganmash-gan-checkpoint", 1
+  config                TrainConfig as a dict
+  classes, writers      class names; CVC-MUSCIMA writer numbers in WriterIdentifier's order
+  image_size            S
+  epoch, step           epochs completed; steps done in the next epoch (non-zero only after Ctrl-C)
+  networks              {G, G_ema, D, R, W}: state dicts
+  optimizers            {G, D, R}: state dicts
+  rng                   torch, numpy, python, trainer (noise) generator states, as tensors
+  style_bank            (n_writers, n_refs, S, S) uint8 reference glyphs per training writer (255 = ink)
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+
+from gan.config import ConfigError, TrainConfig
+from gan.files import atomic_write
+from gan.networks import GlyphGenerator
+
+FORMAT_NAME = "ganmash-gan-checkpoint"
+FORMAT_VERSION = 1
+REQUIRED_KEYS = ("config", "classes", "writers", "image_size", "epoch", "step", "networks", "optimizers", "rng",
+                 "style_bank")
+
+
+class CheckpointError(ValueError):
+    """A file that is not a usable ganmash checkpoint (one-line message)."""
+
+
+def save_checkpoint(path: str | os.PathLike, checkpoint: dict[str, Any]) -> Path:
+    """Write atomically: a crash mid-save leaves the previous file intact."""
+    return atomic_write(path, lambda f: torch.save({"format": FORMAT_NAME, "version": FORMAT_VERSION, **checkpoint}, f))
+
+
+def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> dict[str, Any]:
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint {path} does not exist")
+    try:
+        ck = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as e:  # truncated zip, pickle of foreign objects, random bytes: all the same to the user
+        raise CheckpointError(f"{path} is not a readable ganmash checkpoint ({type(e).__name__}; "
+                              "truncated or foreign file?)") from None
+    if not isinstance(ck, dict) or ck.get("format") != FORMAT_NAME:
+        raise CheckpointError(f"{path} is not a ganmash GAN checkpoint (format {FORMAT_NAME!r} expected)")
+    if ck.get("version") != FORMAT_VERSION:
+        raise CheckpointError(f"{path} has checkpoint version {ck.get('version')}, "
+                              f"this ganmash reads version {FORMAT_VERSION}")
+    missing = [k for k in REQUIRED_KEYS if k not in ck]
+    if missing:
+        raise CheckpointError(f"{path} lacks {', '.join(missing)}; it is damaged")
+    return ck
+
+
+def build_generator(config: TrainConfig, n_classes: int, image_size: int) -> GlyphGenerator:
+    return GlyphGenerator(n_classes, image_size, config.channels, config.style_dim, config.z_dim, config.class_dim)
+
+
+def glyphs_to_tensor(images: np.ndarray | torch.Tensor) -> torch.Tensor:
+    """uint8 255 = ink, or float in [0, 1] with 1 = ink -> float in [-1, 1] with +1 = ink."""
+    t = torch.as_tensor(np.asarray(images)) if not isinstance(images, torch.Tensor) else images
+    return t.float() / 127.5 - 1 if t.dtype == torch.uint8 else t.float() * 2 - 1
+
+
+class GlyphSampler:
+    """Draws glyphs from a trained generator (the EMA weights). Made by ``load_generator``."""
+
+    def __init__(self, generator: GlyphGenerator, classes: Sequence[str], writers: Sequence[int],
+                 style_bank: torch.Tensor, device: torch.device) -> None:
+        self.generator = generator.to(device).eval().requires_grad_(False)
+        self.classes: tuple[str, ...] = tuple(classes)
+        self.writers: tuple[int, ...] = tuple(int(w) for w in writers)
+        self.device = device
+        self._class_index = {c: i for i, c in enumerate(self.classes)}
+        with torch.inference_mode():
+            # Style code per training writer, computed once: sampling needs no data folder.
+            self._writer_styles = self.generator.style_encoder(glyphs_to_tensor(style_bank).to(device))  # (W, D)
+
+    @property
+    def image_size(self) -> int:
+        return self.generator.image_size
+
+    def style_code(self, style_images: np.ndarray) -> torch.Tensor:
+        """Style code (1, style_dim) of glyphs (k, S, S) from one writer (uint8 255 = ink or float 1 = ink)."""
+        style_images = np.asarray(style_images)
+        s = self.image_size
+        if style_images.ndim != 3 or style_images.shape[1:] != (s, s) or len(style_images) == 0:
+            raise ConfigError(f"style images must be (k, {s}, {s}), got {style_images.shape}")
+        with torch.inference_mode():
+            return self.generator.style_encoder(glyphs_to_tensor(style_images)[None].to(self.device))
+
+    def class_indices(self, class_names: Sequence[str]) -> list[int]:
+        unknown = sorted(set(class_names) - set(self._class_index))
+        if unknown:
+            raise ConfigError(f"unknown class(es) {', '.join(unknown)}; this checkpoint has: {', '.join(self.classes)}")
+        return [self._class_index[c] for c in class_names]
+
+    def sample(self, class_names: Sequence[str], writer: int | None = None, style_images: np.ndarray | None = None,
+               n: int = 1, seed: int | None = None, generator: torch.Generator | None = None,
+               batch_size: int = 512) -> np.ndarray:
+        """``n`` glyphs of each class in ``class_names`` (class-major order): (len(class_names) * n, S, S) float32
+        in [0, 1], 1 = ink.
+
+        Style: ``style_images`` (k, S, S) of one writer, else training writer ``writer``, else a random training
+        writer per glyph. Same ``seed`` (or generator state) -> same glyphs.
+        """
+        if writer is not None and style_images is not None:
+            raise ConfigError("give a writer or style images, not both")
+        if generator is None:
+            generator = torch.Generator().manual_seed(seed if seed is not None else secrets.randbits(63))
+        labels = torch.tensor(self.class_indices(class_names), dtype=torch.long).repeat_interleave(n)  # (N,)
+        total = len(labels)
+        # All randomness is drawn on the CPU up front, so results do not depend on the device or batch size.
+        z = torch.randn(total, self.generator.z_dim, generator=generator)
+        if style_images is not None:
+            style = self.style_code(style_images).expand(total, -1)
+        elif writer is not None:
+            if int(writer) not in self.writers:
+                raise ConfigError(f"writer {writer} is not in this checkpoint; it has: "
+                                  f"{', '.join(map(str, self.writers))}")
+            style = self._writer_styles[self.writers.index(int(writer))].expand(total, -1)
+        else:
+            style = self._writer_styles[torch.randint(len(self.writers), (total,), generator=generator).to(self.device)]
+        out = np.empty((total, self.image_size, self.image_size), np.float32)
+        with torch.inference_mode():
+            for i in range(0, total, batch_size):
+                sl = slice(i, i + batch_size)
+                x = self.generator.synthesize(style[sl], labels[sl].to(self.device), z[sl].to(self.device))
+                out[sl] = ((x[:, 0] + 1) / 2).clamp(0, 1).float().cpu().numpy()
+        return out
+
+
+def load_generator(path: str | os.PathLike, device: str | torch.device = "cpu") -> GlyphSampler:
+    """The EMA generator of checkpoint ``path``, ready to sample."""
+    device = torch.device(device)
+    ck = load_checkpoint(path, map_location="cpu")
+    try:
+        config = TrainConfig.from_dict(ck["config"])
+        g = build_generator(config, len(ck["classes"]), int(ck["image_size"]))
+        g.load_state_dict(ck["networks"]["G_ema"])
+    except (ConfigError, KeyError, RuntimeError, TypeError) as e:
+        raise CheckpointError(f"{path}: cannot rebuild the generator ({type(e).__name__}: "
+                              f"{str(e).splitlines()[0] if str(e) else ''})") from None
+    return GlyphSampler(g, ck["classes"], ck["writers"], ck["style_bank"], device)

@@ -1,0 +1,95 @@
+"""One frozen config per training job. Presets are the only place default numbers live."""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, Literal, Mapping
+
+Penalty = Literal["r1", "gp", "none"]
+
+
+class ConfigError(ValueError):
+    """A setting the user asked for that cannot work (one-line message)."""
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    preset: str = "cpu"
+    # schedule
+    epochs: int = 20
+    glyphs_per_epoch: int = 8192  # an "epoch" is a fixed number of sampled glyphs, so presets cost the same on any set
+    batch_size: int = 32
+    save_every: int = 5
+    eval_every: int = 0  # 0 = evaluate only when asked (needs eval data)
+    seed: int = 0
+    # networks
+    channels: int = 32  # width of the widest conv layer is 8x this (capped at 256)
+    style_dim: int = 64
+    z_dim: int = 32
+    class_dim: int = 32
+    k_refs: int = 8  # reference glyphs per style code
+    # optimisation
+    lr_gen: float = 2e-4
+    lr_dis: float = 2e-4
+    lr_rec: float = 2e-4
+    beta1: float = 0.0
+    beta2: float = 0.99
+    ema_beta: float = 0.999
+    ema_start_step: int = 100  # copy G into the EMA verbatim until then, so early samples are not a blur of inits
+    # losses
+    w_adv: float = 1.0
+    w_rec: float = 1.0
+    w_wid: float = 0.5
+    penalty: Penalty = "r1"
+    penalty_weight: float = 1.0  # gamma for R1 (applied as gamma/2 * |grad|^2), lambda for GP
+    penalty_every: int = 4  # lazy regularisation (StyleGAN2): penalise every n D steps, scaled by n
+    class_balance: float = 0.5  # sampling weight per glyph = count(class)^(balance-1): 1 = as in the data, 0 = uniform
+    amp: bool = True  # bfloat16 autocast, CUDA only
+
+    def __post_init__(self) -> None:
+        for name in ("epochs", "glyphs_per_epoch", "batch_size", "channels", "style_dim", "z_dim", "class_dim",
+                     "k_refs", "penalty_every"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.penalty not in ("r1", "gp", "none"):
+            raise ConfigError(f"penalty must be r1, gp or none, got {self.penalty!r}")
+        if self.glyphs_per_epoch < self.batch_size:
+            raise ConfigError(f"glyphs_per_epoch ({self.glyphs_per_epoch}) is smaller than batch_size ({self.batch_size})")
+
+    @property
+    def steps_per_epoch(self) -> int:
+        return self.glyphs_per_epoch // self.batch_size
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "TrainConfig":
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(d) - known)
+        if unknown:
+            raise ConfigError(f"unknown config fields: {', '.join(unknown)}")
+        return cls(**dict(d))
+
+    def replace(self, **overrides: Any) -> "TrainConfig":
+        """Copy with the given fields changed; ``None`` values mean "not given" and are ignored."""
+        return dataclasses.replace(self, **{k: v for k, v in overrides.items() if v is not None})
+
+
+# Fields that shape the networks: a checkpoint can only be resumed with the same values.
+ARCHITECTURE_FIELDS = ("channels", "style_dim", "z_dim", "class_dim", "k_refs")
+
+PRESETS: dict[str, TrainConfig] = {
+    # Seconds on a laptop CPU: for tests and demos, not for glyphs anyone should look at.
+    "cpu-smoke": TrainConfig(preset="cpu-smoke", epochs=2, glyphs_per_epoch=256, batch_size=16, save_every=1,
+                             channels=8, style_dim=16, z_dim=8, class_dim=8, k_refs=4, ema_start_step=0,
+                             penalty="none"),
+    # About half an hour on 2 CPU cores at 64x64.
+    "cpu": TrainConfig(preset="cpu", epochs=12, glyphs_per_epoch=7168, batch_size=32, save_every=2,
+                       channels=16, style_dim=64, z_dim=32, class_dim=32, k_refs=4, lr_gen=2e-4, lr_dis=2e-4,
+                       ema_beta=0.995, ema_start_step=200, penalty="r1", penalty_weight=1.0, penalty_every=16),
+    # One modern GPU, a few hours.
+    "gpu": TrainConfig(preset="gpu", epochs=100, glyphs_per_epoch=65536, batch_size=64, save_every=5, eval_every=10,
+                       channels=48, style_dim=128, z_dim=64, class_dim=64, k_refs=8, ema_beta=0.999,
+                       ema_start_step=1000, penalty="r1", penalty_weight=1.0, penalty_every=4),
+}

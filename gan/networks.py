@@ -1,0 +1,165 @@
+"""The five networks of the writer-style glyph GAN (after GANwriting, Kang et al. 2020).
+
+  StyleEncoder       k reference glyphs of one writer -> style code
+  GlyphGenerator     (style code, class, noise) -> glyph; owns its StyleEncoder so G(refs, class, z) is one call
+  GlyphDiscriminator (glyph, class) -> realness; projection discriminator with spectral norm
+  GlyphRecognizer    glyph -> class logits; trained on real glyphs, makes G draw the asked class
+  WriterIdentifier   glyph -> writer logits; trained on real glyphs, makes G draw in the reference writer's hand
+
+Images are (B, 1, S, S) in [-1, 1], +1 = ink. S is a power of two >= 16; every network works from a 4x4 grid,
+so the number of up/down-sampling blocks is log2(S / 4).
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.nn.utils.parametrizations import spectral_norm
+
+
+def stage_channels(resolution: int, image_size: int, channels: int) -> int:
+    """Channels at a given resolution: ``channels`` at full size, doubling per halving, capped at 8x and 256."""
+    return min(channels * (image_size // resolution), 8 * channels, 256)
+
+
+def check_image_size(image_size: int) -> int:
+    if image_size < 8 or image_size & (image_size - 1):
+        raise ValueError(f"image size must be a power of two >= 8, got {image_size}")
+    return int(math.log2(image_size // 4))
+
+
+class DownTrunk(nn.Module):
+    """Shared shape of every image-reading network: S x S -> 4 x 4 in stride-2 steps."""
+
+    def __init__(self, image_size: int, channels: int, sn: bool = False) -> None:
+        super().__init__()
+        wrap = spectral_norm if sn else (lambda m: m)
+        n_down = check_image_size(image_size)
+        layers: list[nn.Module] = [wrap(nn.Conv2d(1, stage_channels(image_size, image_size, channels), 3, 1, 1)),
+                                   nn.LeakyReLU(0.2)]
+        res = image_size
+        for _ in range(n_down):
+            c_in, c_out = stage_channels(res, image_size, channels), stage_channels(res // 2, image_size, channels)
+            layers += [wrap(nn.Conv2d(c_in, c_out, 4, 2, 1)), nn.LeakyReLU(0.2)]
+            res //= 2
+        self.net = nn.Sequential(*layers)
+        self.out_channels = stage_channels(4, image_size, channels)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)  # (B, 1, S, S) -> (B, C4, 4, 4)
+
+
+class StyleEncoder(nn.Module):
+    """Reads references at half resolution: it sees k glyphs per generated one, so it would otherwise cost k times
+    the discriminator, and slant, size and stroke weight survive a 2x box filter (as grey levels)."""
+
+    def __init__(self, image_size: int, channels: int, style_dim: int) -> None:
+        super().__init__()
+        self.trunk = DownTrunk(image_size // 2, channels)
+        self.out = nn.Linear(self.trunk.out_channels, style_dim)
+
+    def forward(self, refs: torch.Tensor) -> torch.Tensor:
+        b, k, s, _ = refs.shape  # (B, k, S, S): k reference glyphs of one writer, any classes
+        x = F.avg_pool2d(refs.reshape(b * k, 1, s, s), 2)  # (B*k, 1, S/2, S/2)
+        h = self.trunk(x).mean((2, 3))  # (B*k, C4)
+        # Mean over the references: the code is what the writer's glyphs share, independent of k and their order.
+        return self.out(h.reshape(b, k, -1).mean(1))  # (B, style_dim)
+
+
+class AdaIN(nn.Module):
+    """Instance norm whose scale and shift come from the latent w (style + class + noise)."""
+
+    def __init__(self, channels: int, w_dim: int) -> None:
+        super().__init__()
+        self.norm = nn.InstanceNorm2d(channels, affine=False)
+        self.affine = nn.Linear(w_dim, 2 * channels)
+        nn.init.zeros_(self.affine.weight)  # start as plain instance norm (scale 1, shift 0)
+        nn.init.zeros_(self.affine.bias)
+
+    def forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+        gamma, beta = self.affine(w)[:, :, None, None].chunk(2, dim=1)  # (B, C, 1, 1) each
+        return self.norm(x) * (1 + gamma) + beta
+
+
+class UpBlock(nn.Module):
+    def __init__(self, c_in: int, c_out: int, w_dim: int) -> None:
+        super().__init__()
+        self.conv1, self.norm1 = nn.Conv2d(c_in, c_out, 3, 1, 1), AdaIN(c_out, w_dim)
+        self.conv2, self.norm2 = nn.Conv2d(c_out, c_out, 3, 1, 1), AdaIN(c_out, w_dim)
+
+    def forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+        x = F.interpolate(x, scale_factor=2, mode="nearest")  # (B, c_in, 2R, 2R)
+        x = F.leaky_relu(self.norm1(self.conv1(x), w), 0.2)
+        return F.leaky_relu(self.norm2(self.conv2(x), w), 0.2)  # (B, c_out, 2R, 2R)
+
+
+class GlyphGenerator(nn.Module):
+    def __init__(self, n_classes: int, image_size: int = 64, channels: int = 32, style_dim: int = 64,
+                 z_dim: int = 32, class_dim: int = 32) -> None:
+        super().__init__()
+        n_up = check_image_size(image_size)
+        self.image_size, self.z_dim, self.style_dim = image_size, z_dim, style_dim
+        self.style_encoder = StyleEncoder(image_size, channels, style_dim)
+        self.class_embed = nn.Embedding(n_classes, class_dim)
+        c4 = stage_channels(4, image_size, channels)
+        w_dim = c4
+        self.mapping = nn.Sequential(nn.Linear(style_dim + class_dim + z_dim, w_dim), nn.LeakyReLU(0.2),
+                                     nn.Linear(w_dim, w_dim), nn.LeakyReLU(0.2))
+        # The 4x4 seed depends on class and noise only: the class fixes the coarse shape, style modulates strokes.
+        self.seed = nn.Linear(class_dim + z_dim, c4 * 16)
+        self.blocks = nn.ModuleList()
+        res = 4
+        for _ in range(n_up):
+            self.blocks.append(UpBlock(stage_channels(res, image_size, channels),
+                                       stage_channels(2 * res, image_size, channels), w_dim))
+            res *= 2
+        self.to_image = nn.Conv2d(stage_channels(image_size, image_size, channels), 1, 1)
+
+    def forward(self, refs: torch.Tensor, labels: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        return self.synthesize(self.style_encoder(refs), labels, z)
+
+    def synthesize(self, style: torch.Tensor, labels: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        """Glyphs from precomputed style codes (B, style_dim), class indices (B,) and noise (B, z_dim)."""
+        c = self.class_embed(labels)  # (B, class_dim)
+        w = self.mapping(torch.cat([style, c, z], 1))  # (B, w_dim)
+        x = self.seed(torch.cat([c, z], 1)).reshape(len(labels), -1, 4, 4)  # (B, C4, 4, 4)
+        for block in self.blocks:
+            x = block(x, w)  # doubles the resolution
+        return torch.tanh(self.to_image(x))  # (B, 1, S, S) in [-1, 1]
+
+
+class GlyphDiscriminator(nn.Module):
+    """Projection discriminator (Miyato & Koyama 2018): D(x, y) = psi(h) + <embed(y), h>."""
+
+    def __init__(self, n_classes: int, image_size: int = 64, channels: int = 32) -> None:
+        super().__init__()
+        self.trunk = DownTrunk(image_size, channels, sn=True)
+        c = self.trunk.out_channels
+        self.psi = spectral_norm(nn.Linear(c, 1))
+        self.embed = spectral_norm(nn.Embedding(n_classes, c))
+
+    def forward(self, x: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        h = self.trunk(x).sum((2, 3))  # (B, C4)
+        return self.psi(h).squeeze(1) + (self.embed(labels) * h).sum(1)  # (B,)
+
+
+class GlyphRecognizer(nn.Module):
+    def __init__(self, n_classes: int, image_size: int = 64, channels: int = 32) -> None:
+        super().__init__()
+        self.trunk = DownTrunk(image_size, channels)
+        self.head = nn.Linear(self.trunk.out_channels, n_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.trunk(x).mean((2, 3)))  # (B, n_classes) logits
+
+
+class WriterIdentifier(nn.Module):
+    def __init__(self, n_writers: int, image_size: int = 64, channels: int = 32) -> None:
+        super().__init__()
+        self.trunk = DownTrunk(image_size, channels)
+        self.head = nn.Linear(self.trunk.out_channels, n_writers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.trunk(x).mean((2, 3)))  # (B, n_writers) logits

@@ -1,0 +1,392 @@
+"""Training loop. All state lives in a ``Trainer`` (networks, optimizers, generators), none in globals, so that a
+checkpoint captures everything and the same step can later run under DDP.
+
+Determinism: the data order of epoch e is drawn from ``numpy.random.default_rng([seed, e])`` and all noise from the
+trainer's own ``torch.Generator`` (saved in the checkpoint), so 2 epochs + resume 2 == 4 epochs, bit for bit, on CPU.
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import random
+import signal
+import threading
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from tqdm import tqdm
+
+from gan.checkpoint import (CheckpointError, GlyphSampler, build_generator, glyphs_to_tensor, load_checkpoint,
+                            save_checkpoint)
+from gan.files import atomic_write_bytes, atomic_write_json
+from gan.config import ARCHITECTURE_FIELDS, PRESETS, ConfigError, TrainConfig
+from gan.glyphset import GlyphSet
+from gan.grid import save_glyph_grid
+from gan.networks import GlyphDiscriminator, GlyphRecognizer, WriterIdentifier
+
+STYLE_BANK_SIZE = 16  # reference glyphs kept per training writer for sampling without data
+RUN_FILES = ("config.json", "latest.pt", "metrics.jsonl", "checkpoints", "samples")
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("--device cuda was asked for, but this torch sees no CUDA GPU (use --device cpu or auto)")
+    if name not in ("cpu", "cuda"):
+        raise ConfigError(f"device must be auto, cpu or cuda, got {name!r}")
+    return torch.device(name)
+
+
+def resolve_config(preset: str, overrides: dict[str, Any], run_dir: str | os.PathLike | None = None,
+                   resuming: bool = False) -> TrainConfig:
+    """The job's config: the preset (or, when resuming, the run's saved config) with the given fields replaced."""
+    if resuming and run_dir is not None and (Path(run_dir) / "config.json").is_file():
+        base = TrainConfig.from_dict(json.loads((Path(run_dir) / "config.json").read_text()))
+    elif preset in PRESETS:
+        base = PRESETS[preset]
+    else:
+        raise ConfigError(f"unknown preset {preset!r}; presets: {', '.join(PRESETS)}")
+    return base.replace(**overrides)
+
+
+class EpochData:
+    """The glyph set as tensors, and the deterministic batch order of each epoch."""
+
+    def __init__(self, glyphs: GlyphSet, config: TrainConfig) -> None:
+        self.config = config
+        self.images = torch.from_numpy(glyphs.images)  # (N, S, S) uint8, kept compact; converted per batch
+        self.labels = torch.from_numpy(glyphs.labels.astype(np.int64))
+        self.writers = sorted(int(w) for w in np.unique(glyphs.writers))
+        self.writer_idx = np.searchsorted(self.writers, glyphs.writers).astype(np.int64)  # (N,) into self.writers
+        self.writer_idx_t = torch.from_numpy(self.writer_idx)
+        counts = np.bincount(glyphs.labels, minlength=len(glyphs.classes)).astype(np.float64)
+        w = counts[glyphs.labels] ** (config.class_balance - 1.0)
+        self.weights = w / w.sum()
+        # Glyphs grouped by writer, to draw k references of a glyph's writer in one vectorised step.
+        self.by_writer = np.argsort(self.writer_idx, kind="stable")
+        self.writer_count = np.bincount(self.writer_idx, minlength=len(self.writers))
+        self.writer_start = np.concatenate([[0], np.cumsum(self.writer_count)[:-1]])
+
+    def refs_for(self, rng: np.random.Generator, writer_idx: np.ndarray, k: int) -> np.ndarray:
+        u = rng.random((len(writer_idx), k))
+        pos = self.writer_start[writer_idx, None] + (u * self.writer_count[writer_idx, None]).astype(np.int64)
+        return self.by_writer[pos]  # (n, k) glyph indices, all by each row's writer
+
+    def epoch_order(self, epoch: int) -> tuple[np.ndarray, np.ndarray]:
+        """(steps, B) glyph indices and (steps, B, k) reference indices of epoch ``epoch`` (1-based)."""
+        c = self.config
+        rng = np.random.default_rng([c.seed, epoch])
+        idx = rng.choice(len(self.labels), size=c.steps_per_epoch * c.batch_size, p=self.weights)
+        refs = self.refs_for(rng, self.writer_idx[idx], c.k_refs)
+        return idx.reshape(c.steps_per_epoch, c.batch_size), refs.reshape(c.steps_per_epoch, c.batch_size, c.k_refs)
+
+    def style_bank(self, seed: int) -> torch.Tensor:
+        rng = np.random.default_rng([seed, 7919])
+        refs = self.refs_for(rng, np.arange(len(self.writers)), STYLE_BANK_SIZE)
+        return self.images[torch.from_numpy(refs)]  # (W, STYLE_BANK_SIZE, S, S) uint8
+
+
+def _rng_state() -> dict[str, Any]:
+    np_state = np.random.get_state()
+    return {"torch": torch.get_rng_state(),
+            "numpy": {"keys": torch.from_numpy(np_state[1].astype(np.int64)), "pos": int(np_state[2]),
+                      "has_gauss": int(np_state[3]), "cached_gaussian": float(np_state[4])},
+            "python": torch.tensor(random.getstate()[1], dtype=torch.int64),
+            "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []}
+
+
+def _set_rng_state(state: dict[str, Any]) -> None:
+    torch.set_rng_state(state["torch"])
+    n = state["numpy"]
+    np.random.set_state(("MT19937", n["keys"].numpy().astype(np.uint32), n["pos"], n["has_gauss"],
+                         n["cached_gaussian"]))
+    random.setstate((3, tuple(int(v) for v in state["python"].tolist()), None))
+    if state["cuda"] and torch.cuda.is_available() and len(state["cuda"]) == torch.cuda.device_count():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+class Trainer:
+    def __init__(self, config: TrainConfig, glyphs: GlyphSet, device: torch.device) -> None:
+        self.config, self.device = config, device
+        self.classes = tuple(glyphs.classes)
+        self.image_size = glyphs.image_size
+        self.data = EpochData(glyphs, config)
+        self.writers = self.data.writers
+        torch.manual_seed(config.seed)  # network initialisation only; training noise comes from self.noise
+        c, n_cls, s = config, len(self.classes), self.image_size
+        self.G = build_generator(c, n_cls, s).to(device)
+        self.G_ema = build_generator(c, n_cls, s).to(device).requires_grad_(False)
+        self.G_ema.load_state_dict(self.G.state_dict())
+        self.D = GlyphDiscriminator(n_cls, s, c.channels).to(device)
+        self.R = GlyphRecognizer(n_cls, s, c.channels).to(device)
+        self.W = WriterIdentifier(len(self.writers), s, c.channels).to(device)
+        betas = (c.beta1, c.beta2)
+        self.opt_G = torch.optim.Adam(self.G.parameters(), lr=c.lr_gen, betas=betas)
+        self.opt_D = torch.optim.Adam(self.D.parameters(), lr=c.lr_dis, betas=betas)
+        # R and W learn plain classification on real glyphs; Adam's default betas suit that better than GAN betas.
+        self.opt_R = torch.optim.Adam([*self.R.parameters(), *self.W.parameters()], lr=c.lr_rec)
+        self.noise = torch.Generator().manual_seed(c.seed)
+        self.style_bank = self.data.style_bank(c.seed)
+        self.epoch, self.step_in_epoch = 0, 0
+        self.use_amp = c.amp and device.type == "cuda"
+        self.stop_requested = False
+
+    # -- checkpoint ---------------------------------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        return {"config": self.config.to_dict(), "classes": list(self.classes), "writers": list(self.writers),
+                "image_size": self.image_size, "epoch": self.epoch, "step": self.step_in_epoch,
+                "networks": {k: getattr(self, k).state_dict() for k in ("G", "G_ema", "D", "R", "W")},
+                "optimizers": {"G": self.opt_G.state_dict(), "D": self.opt_D.state_dict(),
+                               "R": self.opt_R.state_dict()},
+                "rng": {**_rng_state(), "trainer": self.noise.get_state()},
+                "style_bank": self.style_bank}
+
+    def load_state_dict(self, ck: dict[str, Any], source: str) -> None:
+        if list(ck["classes"]) != list(self.classes) or list(ck["writers"]) != list(self.writers) \
+                or int(ck["image_size"]) != self.image_size:
+            raise CheckpointError(f"{source} was trained on other classes, writers or image size than this data")
+        saved = TrainConfig.from_dict(ck["config"])
+        changed = [f for f in ARCHITECTURE_FIELDS if getattr(saved, f) != getattr(self.config, f)]
+        if changed:
+            raise CheckpointError(f"{source} has other network settings ({', '.join(changed)}) than this run")
+        for k in ("G", "G_ema", "D", "R", "W"):
+            getattr(self, k).load_state_dict(ck["networks"][k])
+        self.opt_G.load_state_dict(ck["optimizers"]["G"])
+        self.opt_D.load_state_dict(ck["optimizers"]["D"])
+        self.opt_R.load_state_dict(ck["optimizers"]["R"])
+        _set_rng_state(ck["rng"])
+        self.noise.set_state(ck["rng"]["trainer"])
+        self.style_bank = ck["style_bank"]
+        self.epoch, self.step_in_epoch = int(ck["epoch"]), int(ck["step"])
+
+    def sampler(self) -> GlyphSampler:
+        return GlyphSampler(self.G_ema, self.classes, self.writers, self.style_bank, self.device)
+
+    # -- one step -----------------------------------------------------------------------------------------------
+    def _autocast(self):
+        return torch.autocast("cuda", dtype=torch.bfloat16) if self.use_amp else contextlib.nullcontext()
+
+    def _penalty(self, x_real: torch.Tensor, x_fake: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        c = self.config
+        if c.penalty == "r1":  # zero-centred, on real data (Mescheder et al. 2018)
+            x = x_real.detach().requires_grad_(True)
+        else:  # "gp": one-centred, on real/fake interpolates (Gulrajani et al. 2017)
+            eps = torch.rand(len(x_real), 1, 1, 1, generator=self.noise).to(self.device)
+            x = (eps * x_real + (1 - eps) * x_fake.detach()).requires_grad_(True)
+        (grad,) = torch.autograd.grad(self.D(x, labels).sum(), x, create_graph=True)  # fp32: no autocast here
+        norm2 = grad.pow(2).sum((1, 2, 3))
+        if c.penalty == "r1":
+            return c.penalty_weight / 2 * norm2.mean()
+        return c.penalty_weight * (norm2.sqrt() - 1).pow(2).mean()
+
+    def train_step(self, idx: np.ndarray, ref_idx: np.ndarray, global_step: int) -> dict[str, float]:
+        c, dev = self.config, self.device
+        idx_t, ref_t = torch.from_numpy(idx), torch.from_numpy(ref_idx)
+        x_real = glyphs_to_tensor(self.data.images[idx_t]).unsqueeze(1).to(dev)  # (B, 1, S, S)
+        refs = glyphs_to_tensor(self.data.images[ref_t]).to(dev)  # (B, k, S, S), the writer of each real glyph
+        y = self.data.labels[idx_t].to(dev)  # (B,)
+        wr = self.data.writer_idx_t[idx_t].to(dev)  # (B,)
+        z = torch.randn(len(idx), c.z_dim, generator=self.noise).to(dev)
+
+        # Generate once; D learns from the detached copy, G from the same glyphs after D's update.
+        with self._autocast():
+            x_fake = self.G(refs, y, z)  # (B, 1, S, S)
+
+        # D: hinge loss, plus a lazy gradient penalty.
+        self.D.requires_grad_(True)
+        with self._autocast():
+            d_loss = F.relu(1 - self.D(x_real, y)).mean() + F.relu(1 + self.D(x_fake.detach(), y)).mean()
+        penalty = torch.zeros((), device=dev)
+        if c.penalty != "none" and global_step % c.penalty_every == 0:
+            penalty = self._penalty(x_real, x_fake, y)
+        self.opt_D.zero_grad(set_to_none=True)
+        (d_loss + c.penalty_every * penalty).backward()
+        self.opt_D.step()
+
+        # R and W: plain classifiers of real glyphs (class; writer).
+        self.R.requires_grad_(True), self.W.requires_grad_(True)
+        with self._autocast():
+            r_loss = F.cross_entropy(self.R(x_real), y)
+            w_loss = F.cross_entropy(self.W(x_real), wr)
+        self.opt_R.zero_grad(set_to_none=True)
+        (r_loss + w_loss).backward()
+        self.opt_R.step()
+
+        # G: fool D, be read as class y by R, and as the reference writer by W.
+        self.D.requires_grad_(False), self.R.requires_grad_(False), self.W.requires_grad_(False)
+        with self._autocast():
+            g_adv = -self.D(x_fake, y).mean()
+            g_rec = F.cross_entropy(self.R(x_fake), y)
+            g_wid = F.cross_entropy(self.W(x_fake), wr)
+        g_loss = c.w_adv * g_adv + c.w_rec * g_rec + c.w_wid * g_wid
+        self.opt_G.zero_grad(set_to_none=True)
+        g_loss.backward()
+        self.opt_G.step()
+        self._update_ema(global_step)
+        return {"d": d_loss, "pen": penalty, "r": r_loss, "w": w_loss, "g_adv": g_adv, "g_rec": g_rec,
+                "g_wid": g_wid}  # tensors: summed on device, read once per log interval
+
+    @torch.no_grad()
+    def _update_ema(self, global_step: int) -> None:
+        beta = 0.0 if global_step < self.config.ema_start_step else self.config.ema_beta
+        for p_ema, p in zip(self.G_ema.parameters(), self.G.parameters()):
+            p_ema.lerp_(p, 1.0 - beta)
+        for b_ema, b in zip(self.G_ema.buffers(), self.G.buffers()):
+            b_ema.copy_(b)
+
+    # -- one epoch ----------------------------------------------------------------------------------------------
+    def train_epoch(self, progress: bool = True) -> dict[str, Any]:
+        """Run (the rest of) epoch ``self.epoch + 1``. Returns its mean losses and speed."""
+        c = self.config
+        epoch = self.epoch + 1
+        idx, refs = self.data.epoch_order(epoch)
+        first = self.step_in_epoch
+        sums: dict[str, torch.Tensor] = {}
+        t0, done = time.perf_counter(), 0
+        bar = tqdm(range(first, c.steps_per_epoch), desc=f"epoch {epoch}/{c.epochs}", disable=not progress,
+                   leave=False, dynamic_ncols=True)
+        for i in bar:
+            losses = self.train_step(idx[i], refs[i], (epoch - 1) * c.steps_per_epoch + i)
+            for k, v in losses.items():
+                sums[k] = sums.get(k, 0) + v.detach().float()
+            done += 1
+            self.step_in_epoch = i + 1
+            if progress and (done % 10 == 0 or i + 1 == c.steps_per_epoch):
+                bar.set_postfix({k: f"{v.item() / done:.3f}" for k, v in sums.items()})
+            if self.stop_requested:
+                break
+        bar.close()
+        seconds = time.perf_counter() - t0
+        if self.step_in_epoch == c.steps_per_epoch:
+            self.epoch, self.step_in_epoch = epoch, 0
+        return {"epoch": epoch, "steps": done, **{k: round(v.item() / max(done, 1), 5) for k, v in sums.items()},
+                "seconds": round(seconds, 2), "glyphs_per_s": round(done * c.batch_size / max(seconds, 1e-9), 1)}
+
+    def save_samples(self, path: Path, n_writers: int = 8) -> Path:
+        sampler = self.sampler()
+        cols = np.unique(np.linspace(0, len(self.writers) - 1, min(n_writers, len(self.writers))).round().astype(int))
+        gen = torch.Generator().manual_seed(12345)  # same noise every epoch: rows are comparable over training
+        imgs = np.stack([sampler.sample(list(self.classes), writer=self.writers[w], generator=gen) for w in cols], 1)
+        rows = [(name, imgs[i]) for i, name in enumerate(self.classes)]  # one row per class, a column per writer
+        title = f"epoch {self.epoch}; writers {', '.join(str(self.writers[w]) for w in cols)}"
+        return save_glyph_grid(rows, path, title=title)
+
+
+# -- the job ------------------------------------------------------------------------------------------------------
+def _prepare_run_dir(run_dir: Path, resuming: bool, overwrite: bool) -> None:
+    if run_dir.exists() and not run_dir.is_dir():
+        raise NotADirectoryError(f"{run_dir} exists and is not a folder")
+    if resuming:
+        if not run_dir.is_dir():
+            raise FileNotFoundError(f"run folder {run_dir} does not exist; nothing to resume")
+        return
+    if run_dir.is_dir() and any(run_dir.iterdir()):
+        if not overwrite:
+            raise FileExistsError(f"{run_dir} holds another run; pass --resume to continue it or --overwrite "
+                                  "to replace it")
+        for name in RUN_FILES:  # remove only what a run writes, never unknown files
+            p = run_dir / name
+            if p.is_dir():
+                for f in sorted(p.iterdir()):
+                    f.unlink()
+                p.rmdir()
+            elif p.exists():
+                p.unlink()
+    run_dir.mkdir(parents=True, exist_ok=True)
+
+
+def _checkpoint_to_resume(run_dir: Path, start_epoch: int | None) -> Path:
+    ck_dir = run_dir / "checkpoints"
+    if start_epoch is None:
+        if not (run_dir / "latest.pt").is_file():
+            raise CheckpointError(f"{run_dir} has no latest.pt to resume from")
+        return run_dir / "latest.pt"
+    path = ck_dir / f"epoch_{start_epoch:04d}.pt"
+    if not path.is_file():
+        have = sorted(int(p.stem.split("_")[1]) for p in ck_dir.glob("epoch_*.pt")) if ck_dir.is_dir() else []
+        raise CheckpointError(f"no checkpoint for epoch {start_epoch} in {ck_dir}; available epochs: "
+                              f"{', '.join(map(str, have)) or 'none'}")
+    return path
+
+
+def _forget_metrics_after(path: Path, epoch: int) -> None:
+    """Going back to an earlier checkpoint: drop the metrics of the epochs about to be trained again."""
+    if path.is_file():
+        lines = [l for l in path.read_text().splitlines() if l.strip() and json.loads(l).get("epoch", 0) <= epoch]
+        atomic_write_bytes(path, "".join(l + "\n" for l in lines).encode())
+
+
+def train(config: TrainConfig, data_dir: str | os.PathLike, run_dir: str | os.PathLike, *,
+          eval_data_dir: str | os.PathLike | None = None, device: str = "auto", resume: bool = False,
+          start_epoch: int | None = None, overwrite: bool = False, progress: bool = True,
+          log: Callable[[str], None] = print) -> dict[str, Any]:
+    """Train (or continue) a run in ``run_dir``; returns the last epoch's metrics (``interrupted`` set on Ctrl-C).
+
+    ``resume`` continues from ``RUN/latest.pt``; ``start_epoch`` from ``RUN/checkpoints/epoch_NNNN.pt``.
+    """
+    run_dir = Path(run_dir)
+    resuming = resume or start_epoch is not None
+    dev = resolve_device(device)
+    glyphs = GlyphSet.load(data_dir)
+    _prepare_run_dir(run_dir, resuming, overwrite)
+    trainer = Trainer(config, glyphs, dev)
+    if resuming:
+        path = _checkpoint_to_resume(run_dir, start_epoch)
+        trainer.load_state_dict(load_checkpoint(path, map_location=dev), str(path))
+        log(f"resumed from {path} (epoch {trainer.epoch}, step {trainer.step_in_epoch})")
+        _forget_metrics_after(run_dir / "metrics.jsonl", trainer.epoch)
+    atomic_write_json(run_dir / "config.json", config.to_dict())
+    if config.eval_every and eval_data_dir is None:
+        log(f"note: eval_every={config.eval_every} but no evaluation data given; evaluation is skipped")
+    if trainer.epoch >= config.epochs:
+        log(f"{run_dir} is already at epoch {trainer.epoch} of {config.epochs}; raise --epochs to train on")
+    (run_dir / "checkpoints").mkdir(exist_ok=True)
+    (run_dir / "samples").mkdir(exist_ok=True)
+
+    def on_sigint(signum, frame):
+        if trainer.stop_requested:  # second Ctrl-C: stop now
+            raise KeyboardInterrupt
+        trainer.stop_requested = True
+        log("\nCtrl-C: finishing this step, saving latest.pt (Ctrl-C again to abort)")
+
+    in_main = threading.current_thread() is threading.main_thread()
+    old_handler = signal.signal(signal.SIGINT, on_sigint) if in_main else None
+    metrics: dict[str, Any] = {"epoch": trainer.epoch}
+    try:
+        while trainer.epoch < config.epochs:
+            metrics = trainer.train_epoch(progress)
+            if trainer.stop_requested:
+                save_checkpoint(run_dir / "latest.pt", trainer.state_dict())
+                metrics["interrupted"] = True
+                log(f"saved {run_dir / 'latest.pt'} at epoch {trainer.epoch} step {trainer.step_in_epoch}; "
+                    "continue with --resume")
+                break
+            e = trainer.epoch
+            state = trainer.state_dict()
+            if e % config.save_every == 0 or e == config.epochs:
+                save_checkpoint(run_dir / "checkpoints" / f"epoch_{e:04d}.pt", state)
+            save_checkpoint(run_dir / "latest.pt", state)
+            trainer.save_samples(run_dir / "samples" / f"epoch_{e:04d}.png")
+            if config.eval_every and e % config.eval_every == 0 and eval_data_dir is not None:
+                from gan.evaluation import evaluate
+
+                with torch.random.fork_rng(devices=[]):
+                    metrics["eval"] = evaluate(run_dir / "latest.pt", data_dir, eval_data_dir, device=str(dev))
+            with open(run_dir / "metrics.jsonl", "a") as f:
+                f.write(json.dumps(metrics) + "\n")
+            log(f"epoch {e}/{config.epochs}: " + ", ".join(f"{k} {v}" for k, v in metrics.items()
+                                                          if k not in ("epoch", "eval")))
+    except KeyboardInterrupt:
+        log(f"aborted; {run_dir / 'latest.pt'} holds the last completed epoch")
+        metrics["interrupted"] = True
+    finally:
+        if in_main:
+            signal.signal(signal.SIGINT, old_handler)
+    return metrics

@@ -1,0 +1,172 @@
+"""``ganmash train | sample | evaluate``: thin click front of ``gan``. User errors end as one line, no traceback."""
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+
+import click
+import numpy as np
+
+# Errors caused by what the user asked for: shown as one line, never as a traceback.
+from gan.checkpoint import CheckpointError
+from gan.config import PRESETS, ConfigError
+from gan.glyphset import GlyphSetError
+
+USER_ERRORS: tuple[type[BaseException], ...] = (GlyphSetError, CheckpointError, ConfigError, FileExistsError,
+                                                FileNotFoundError, PermissionError, NotADirectoryError)
+
+
+def one_line_errors(fn):
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except USER_ERRORS as e:
+            raise click.ClickException(str(e).splitlines()[0] if str(e) else type(e).__name__) from None
+    return wrapper
+
+
+DEVICE = click.Choice(["auto", "cpu", "cuda"])
+
+
+@click.command()
+@click.option("--data", "data_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Glyph-set folder to train on (from `ganmash data extract`).")
+@click.option("--out", "run_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Run folder: config.json, checkpoints/, latest.pt, samples/, metrics.jsonl.")
+@click.option("--preset", type=click.Choice(sorted(PRESETS)), default="cpu", show_default=True,
+              help="Starting config; the options below override it. Ignored with --resume (the run's config is used).")
+@click.option("--epochs", type=click.IntRange(min=1), default=None, help="Total epochs to reach. [default: preset's]")
+@click.option("--start-epoch", type=click.IntRange(min=0), default=None,
+              help="Continue from RUN/checkpoints/epoch_N.pt. [default: start afresh]")
+@click.option("--resume", is_flag=True, help="Continue from RUN/latest.pt.")
+@click.option("--batch-size", type=click.IntRange(min=1), default=None, help="Glyphs per step. [default: preset's]")
+@click.option("--lr-gen", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Generator (and style encoder) learning rate. [default: preset's]")
+@click.option("--lr-dis", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Discriminator learning rate. [default: preset's]")
+@click.option("--lr-rec", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Recognizer and writer identifier learning rate. [default: preset's]")
+@click.option("--save-every", type=click.IntRange(min=1), default=None,
+              help="Keep checkpoints/epoch_N.pt every N epochs (latest.pt is written every epoch). [default: preset's]")
+@click.option("--eval-every", type=click.IntRange(min=0), default=None,
+              help="Run `evaluate` every N epochs (needs --eval-data; 0 = never). [default: preset's]")
+@click.option("--eval-data", "eval_data_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Evaluation-writer glyph set for --eval-every. [default: none]")
+@click.option("--device", type=DEVICE, default="auto", show_default=True, help="auto = CUDA when present.")
+@click.option("--seed", type=int, default=None, help="Seed of initialisation, data order and noise. [default: preset's]")
+@click.option("--overwrite", is_flag=True, help="Replace the run already in --out.")
+@one_line_errors
+def train(data_dir: Path, run_dir: Path, preset: str, epochs: int | None, start_epoch: int | None, resume: bool,
+          batch_size: int | None, lr_gen: float | None, lr_dis: float | None, lr_rec: float | None,
+          save_every: int | None, eval_every: int | None, eval_data_dir: Path | None, device: str,
+          seed: int | None, overwrite: bool) -> None:
+    """Train the writer-style glyph GAN.
+
+    \b
+    Examples:
+      ganmash train --data data/glyphs-64 --out runs/smoke --preset cpu-smoke
+      ganmash train --data data/glyphs-64 --out runs/cpu --preset cpu
+      ganmash train --data data/glyphs-64 --out runs/cpu --resume --epochs 20
+      ganmash train --data data/glyphs-64 --out runs/gpu --preset gpu --eval-data data/glyphs-64-eval
+    """
+    from gan.training import resolve_config, train as run_training
+
+    if resume and start_epoch is not None:
+        raise click.UsageError("give --resume or --start-epoch, not both")
+    resuming = resume or start_epoch is not None
+    config = resolve_config(preset, dict(epochs=epochs, batch_size=batch_size, lr_gen=lr_gen, lr_dis=lr_dis,
+                                         lr_rec=lr_rec, save_every=save_every, eval_every=eval_every, seed=seed),
+                            run_dir, resuming)
+    metrics = run_training(config, data_dir, run_dir, eval_data_dir=eval_data_dir, device=device, resume=resume,
+                           start_epoch=start_epoch, overwrite=overwrite, log=click.echo)
+    if metrics.get("interrupted"):
+        raise SystemExit(130)
+    click.echo(f"done: {run_dir / 'latest.pt'}")
+
+
+def _load_style_images(paths: tuple[Path, ...], size: int) -> np.ndarray:
+    """Glyph images (dark ink on light paper, any size) -> (k, S, S) uint8, 255 = ink, as in glyph sets."""
+    import cv2
+
+    out = []
+    for p in paths:
+        img = cv2.imread(str(p), cv2.IMREAD_GRAYSCALE)
+        if img is None:
+            raise FileNotFoundError(f"cannot read image {p}")
+        out.append(255 - cv2.resize(img, (size, size), interpolation=cv2.INTER_AREA))
+    return np.stack(out)
+
+
+@click.command()
+@click.option("--checkpoint", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Checkpoint (RUN/latest.pt or RUN/checkpoints/epoch_N.pt).")
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="PNG grid to write.")
+@click.option("--classes", default=None, help="Comma-separated class names. [default: all of the checkpoint's]")
+@click.option("--per-class", type=click.IntRange(min=1), default=8, show_default=True, help="Glyphs per class (columns).")
+@click.option("--writer", type=int, default=None,
+              help="Training writer whose style to draw in. [default: a random writer per glyph]")
+@click.option("--style-from", type=click.Path(dir_okay=False, exists=True, path_type=Path), multiple=True,
+              help="Glyph image(s) of one writer to take the style from (repeat the option). [default: none]")
+@click.option("--device", type=DEVICE, default="auto", show_default=True, help="auto = CUDA when present.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same glyphs.")
+@one_line_errors
+def sample(checkpoint: Path, out: Path, classes: str | None, per_class: int, writer: int | None,
+           style_from: tuple[Path, ...], device: str, seed: int) -> None:
+    """Draw a grid of generated glyphs: one row per class.
+
+    \b
+    Examples:
+      ganmash sample --checkpoint runs/cpu/latest.pt --out grid.png
+      ganmash sample --checkpoint runs/cpu/latest.pt --out sharps.png --classes sharp,flat --writer 7
+      ganmash sample --checkpoint runs/cpu/latest.pt --out mine.png --style-from a.png --style-from b.png
+    """
+    from gan.checkpoint import load_generator
+    from gan.grid import save_glyph_grid
+    from gan.training import resolve_device
+
+    if writer is not None and style_from:
+        raise click.UsageError("give --writer or --style-from, not both")
+    sampler = load_generator(checkpoint, resolve_device(device))
+    names = [c for c in classes.replace(",", " ").split() if c] if classes else list(sampler.classes)
+    style = _load_style_images(style_from, sampler.image_size) if style_from else None
+    images = sampler.sample(names, writer=writer, style_images=style, n=per_class, seed=seed)
+    rows = [(name, images[i * per_class:(i + 1) * per_class]) for i, name in enumerate(names)]
+    who = f"writer {writer}" if writer is not None else ("style from images" if style_from else "random writers")
+    save_glyph_grid(rows, out, title=f"{checkpoint.name}: {who}, seed {seed}")
+    click.echo(f"wrote {out}")
+
+
+@click.command()
+@click.option("--checkpoint", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Checkpoint to measure.")
+@click.option("--data", "data_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="The training glyph set (the real-data classifiers are trained on it and cached there).")
+@click.option("--eval-data", "eval_data_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Glyph set of held-out evaluation writers.")
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="JSON report to write.")
+@click.option("--n-generated", type=click.IntRange(min=10), default=4000, show_default=True,
+              help="Glyphs to generate for the measures.")
+@click.option("--classifier-steps", type=click.IntRange(min=1), default=1500, show_default=True,
+              help="Training steps of each measuring classifier.")
+@click.option("--device", type=DEVICE, default="auto", show_default=True, help="auto = CUDA when present.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of draws, generation and classifiers.")
+@one_line_errors
+def evaluate(checkpoint: Path, data_dir: Path, eval_data_dir: Path, out: Path, n_generated: int,
+             classifier_steps: int, device: str, seed: int) -> None:
+    """Measure a checkpoint: GAN-test, GAN-train, FID and style control (see gan/evaluation.py).
+
+    \b
+    Example:
+      ganmash evaluate --checkpoint runs/cpu/latest.pt --data data/glyphs-64 \\
+                       --eval-data data/glyphs-64-eval --out runs/cpu/eval.json
+    """
+    from gan.evaluation import EvalSettings, evaluate as run_evaluation
+    from gan.files import atomic_write_json
+
+    settings = EvalSettings(n_generated=n_generated, classifier_steps=classifier_steps, seed=seed)
+    report = run_evaluation(checkpoint, data_dir, eval_data_dir, device=device, settings=settings)
+    atomic_write_json(out, report)
+    click.echo(json.dumps({"gan_test": report["gan_test"]["overall"], "gan_train_ratio": report["gan_train"]["ratio"],
+                           "fid": report["fid"]["overall"], "fid_real_vs_real": report["fid"]["real_vs_real"],
+                           "style_accuracy": report["style"]["writer_accuracy_generated"]}))

@@ -1,0 +1,109 @@
+"""Checkpoint validation and the sampling API."""
+import numpy as np
+import pytest
+import torch
+
+from gan.checkpoint import CheckpointError, load_checkpoint, load_generator, save_checkpoint
+from gan.config import PRESETS, ConfigError
+from gan.synthetic import toy_glyph_set
+from gan.training import train
+
+torch.set_num_threads(1)  # tiny networks: more threads only add sync overhead, and thrash on a busy machine
+
+TINY = PRESETS["cpu-smoke"].replace(epochs=1, glyphs_per_epoch=16, batch_size=8, channels=4, style_dim=8, z_dim=4,
+                                    class_dim=4, k_refs=2)
+
+
+@pytest.fixture(scope="module")
+def glyph_set():
+    """Swap for a tiny subset of the real set to test on real glyphs."""
+    return toy_glyph_set(n_classes=3, n_writers=2, per_cell=4, image_size=32)
+
+
+@pytest.fixture(scope="module")
+def checkpoint(glyph_set, tmp_path_factory):
+    root = tmp_path_factory.mktemp("ck")
+    train(TINY, glyph_set.save(root / "glyphs"), root / "run", progress=False, log=lambda s: None)
+    return root / "run" / "latest.pt"
+
+
+def test_truncated_checkpoint_is_a_one_line_checkpoint_error(checkpoint, tmp_path):
+    bad = tmp_path / "cut.pt"
+    bad.write_bytes(checkpoint.read_bytes()[:5000])
+    with pytest.raises(CheckpointError, match="not a readable ganmash checkpoint") as e:
+        load_checkpoint(bad)
+    assert "\n" not in str(e.value)
+
+
+def test_foreign_torch_file_is_rejected(tmp_path):
+    torch.save({"model": torch.zeros(3)}, tmp_path / "other.pt")
+    with pytest.raises(CheckpointError, match="not a ganmash GAN checkpoint"):
+        load_checkpoint(tmp_path / "other.pt")
+
+
+def test_non_torch_file_is_rejected(tmp_path):
+    (tmp_path / "notes.pt").write_text("hello")
+    with pytest.raises(CheckpointError, match="not a readable"):
+        load_checkpoint(tmp_path / "notes.pt")
+
+
+def test_file_that_would_run_code_is_rejected_not_executed(tmp_path):
+    class Evil:
+        def __reduce__(self):
+            return (exec, ("raise SystemExit('executed')",))
+
+    torch.save({"format": "ganmash-gan-checkpoint", "x": Evil()}, tmp_path / "evil.pt")
+    with pytest.raises(CheckpointError):
+        load_checkpoint(tmp_path / "evil.pt")
+
+
+def test_wrong_version_is_rejected(checkpoint, tmp_path):
+    ck = load_checkpoint(checkpoint)
+    ck["version"] = 99
+    torch.save(ck, tmp_path / "v99.pt")
+    with pytest.raises(CheckpointError, match="version 99"):
+        load_checkpoint(tmp_path / "v99.pt")
+
+
+def test_save_then_load_round_trips(checkpoint, tmp_path):
+    ck = load_checkpoint(checkpoint)
+    save_checkpoint(tmp_path / "copy.pt", ck)
+    assert load_checkpoint(tmp_path / "copy.pt")["classes"] == ck["classes"]
+
+
+def test_sample_shape_range_and_metadata(checkpoint, glyph_set):
+    s = load_generator(checkpoint)
+    assert s.classes == glyph_set.classes and s.writers == (1, 2) and s.image_size == 32
+    x = s.sample(["circle", "hline"], n=3, seed=0)
+    assert x.shape == (6, 32, 32) and x.dtype == np.float32
+    assert 0 <= x.min() and x.max() <= 1
+
+
+def test_same_seed_same_glyphs_other_seed_other_glyphs(checkpoint):
+    s = load_generator(checkpoint)
+    a, b, c = (s.sample(["disk"] * 4, writer=2, seed=k) for k in (5, 5, 6))
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
+
+
+def test_results_do_not_depend_on_batch_size(checkpoint):
+    s = load_generator(checkpoint)
+    np.testing.assert_allclose(s.sample(["disk", "circle"], n=5, seed=1, batch_size=3),
+                               s.sample(["disk", "circle"], n=5, seed=1, batch_size=512), atol=1e-5)
+
+
+def test_style_images_drive_the_style(checkpoint, glyph_set):
+    s = load_generator(checkpoint)
+    refs = glyph_set.images[glyph_set.writers == 1][:4]
+    x = s.sample(["circle"], style_images=refs, n=2, seed=0)
+    assert x.shape == (2, 32, 32)
+
+
+def test_unknown_class_lists_the_valid_ones(checkpoint):
+    with pytest.raises(ConfigError, match="unknown class.*star.*has: circle, disk, hline"):
+        load_generator(checkpoint).sample(["star"])
+
+
+def test_unknown_writer_lists_the_valid_ones(checkpoint):
+    with pytest.raises(ConfigError, match="writer 99 .* has: 1, 2"):
+        load_generator(checkpoint).sample(["disk"], writer=99)

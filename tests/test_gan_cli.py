@@ -1,0 +1,104 @@
+"""`ganmash train | sample | evaluate`: they work, and user errors are one line without a traceback."""
+import json
+
+import pytest
+import torch
+from click.testing import CliRunner
+
+from gan.synthetic import toy_glyph_set
+from ganwriting_mashcima.cli_gan import evaluate, sample, train
+
+torch.set_num_threads(1)  # tiny networks: more threads only add sync overhead, and thrash on a busy machine
+
+SMOKE = ["--preset", "cpu-smoke", "--epochs", "1"]
+
+
+@pytest.fixture(scope="module")
+def glyph_set():
+    """Swap for a tiny subset of the real set to test on real glyphs."""
+    return toy_glyph_set(n_classes=3, n_writers=2, per_cell=4, image_size=32)
+
+
+@pytest.fixture(scope="module")
+def glyph_dir(glyph_set, tmp_path_factory):
+    return glyph_set.save(tmp_path_factory.mktemp("glyphs"))
+
+
+@pytest.fixture(scope="module")
+def run_dir(glyph_dir, tmp_path_factory):
+    run = tmp_path_factory.mktemp("runs") / "run"
+    result = CliRunner().invoke(train, ["--data", str(glyph_dir), "--out", str(run), *SMOKE, "--device", "cpu"])
+    assert result.exit_code == 0, result.output
+    return run
+
+
+def _one_line_error(result, pattern):
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: "), result.output
+    assert pytest.importorskip("re").search(pattern, lines[0]), lines[0]
+
+
+def test_train_writes_a_checkpoint(run_dir):
+    assert (run_dir / "latest.pt").is_file() and (run_dir / "checkpoints" / "epoch_0001.pt").is_file()
+
+
+def test_train_into_another_run_is_a_one_line_error(glyph_dir, run_dir):
+    result = CliRunner().invoke(train, ["--data", str(glyph_dir), "--out", str(run_dir), *SMOKE])
+    _one_line_error(result, "holds another run; pass --resume")
+
+
+def test_train_on_a_folder_without_glyphs_is_a_one_line_error(tmp_path):
+    result = CliRunner().invoke(train, ["--data", str(tmp_path), "--out", str(tmp_path / "run"), *SMOKE])
+    _one_line_error(result, "is not a glyph set")
+
+
+def test_start_epoch_that_does_not_exist_lists_the_existing(glyph_dir, run_dir):
+    result = CliRunner().invoke(train, ["--data", str(glyph_dir), "--out", str(run_dir), "--start-epoch", "5"])
+    _one_line_error(result, "no checkpoint for epoch 5 .*available epochs: 1$")
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="tests the error when CUDA is absent")
+def test_cuda_asked_but_absent_is_a_one_line_error(glyph_dir, tmp_path):
+    result = CliRunner().invoke(train, ["--data", str(glyph_dir), "--out", str(tmp_path / "r"), *SMOKE,
+                                        "--device", "cuda"])
+    _one_line_error(result, "no CUDA")
+
+
+def test_sample_writes_a_png(run_dir, tmp_path):
+    result = CliRunner().invoke(sample, ["--checkpoint", str(run_dir / "latest.pt"), "--out", str(tmp_path / "g.png"),
+                                         "--per-class", "2", "--writer", "1"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "g.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_sample_unknown_class_lists_the_valid_ones(run_dir, tmp_path):
+    result = CliRunner().invoke(sample, ["--checkpoint", str(run_dir / "latest.pt"), "--out", str(tmp_path / "g.png"),
+                                         "--classes", "circle,star"])
+    _one_line_error(result, "unknown class.*star.*has: circle, disk, hline")
+
+
+def test_sample_from_a_broken_checkpoint_is_a_one_line_error(tmp_path):
+    (tmp_path / "bad.pt").write_bytes(b"PK\x03\x04 not really")
+    result = CliRunner().invoke(sample, ["--checkpoint", str(tmp_path / "bad.pt"), "--out", str(tmp_path / "g.png")])
+    _one_line_error(result, "not a readable ganmash checkpoint")
+
+
+def test_evaluate_writes_a_json_report(run_dir, glyph_dir, tmp_path):
+    result = CliRunner().invoke(evaluate, ["--checkpoint", str(run_dir / "latest.pt"), "--data", str(glyph_dir),
+                                           "--eval-data", str(glyph_dir), "--out", str(tmp_path / "e.json"),
+                                           "--n-generated", "24", "--classifier-steps", "3", "--device", "cpu"])
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "e.json").read_text())
+    assert {"gan_test", "gan_train", "fid", "style"} <= report.keys()
+
+
+def test_every_option_shows_its_default_in_help():
+    for cmd in (train, sample, evaluate):
+        help_text = CliRunner().invoke(cmd, ["--help"]).output
+        for param in cmd.params:
+            if isinstance(param, __import__("click").Option) and not param.is_flag and not param.required \
+                    and param.name != "help":
+                assert "default" in (param.help or "") or param.show_default, (cmd.name, param.name)
+        assert "Example" in help_text

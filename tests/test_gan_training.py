@@ -1,0 +1,149 @@
+"""Training: a step learns, runs write their files, resume is bit-exact, run folders are protected."""
+import json
+
+import pytest
+import torch
+
+from gan.checkpoint import CheckpointError, load_checkpoint
+from gan.config import PRESETS
+from gan.synthetic import toy_glyph_set
+from gan.training import Trainer, train
+
+torch.set_num_threads(1)  # tiny networks: more threads only add sync overhead, and thrash on a busy machine
+
+TINY = PRESETS["cpu-smoke"].replace(glyphs_per_epoch=32, batch_size=8, save_every=1, channels=4, style_dim=8,
+                                    z_dim=4, class_dim=4, k_refs=2, penalty="r1", penalty_every=2)
+
+
+@pytest.fixture(scope="module")
+def glyph_set():
+    """Swap for a tiny subset of the real set to test on real glyphs."""
+    return toy_glyph_set(n_classes=3, n_writers=2, per_cell=4, image_size=32)
+
+
+@pytest.fixture(scope="module")
+def glyph_dir(glyph_set, tmp_path_factory):
+    return glyph_set.save(tmp_path_factory.mktemp("glyphs"))
+
+
+def _train_step_changes_weights(glyph_set, device):
+    trainer = Trainer(TINY, glyph_set, torch.device(device))
+    before = {k: v.clone() for k, v in trainer.G.state_dict().items()}
+    idx, refs = trainer.data.epoch_order(1)
+    losses = trainer.train_step(idx[0], refs[0], 0)
+    assert all(torch.isfinite(v).all() for v in losses.values())
+    assert any(not torch.equal(before[k], v) for k, v in trainer.G.state_dict().items())
+
+
+def test_train_step_on_cpu_updates_the_generator(glyph_set):
+    _train_step_changes_weights(glyph_set, "cpu")
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU")
+def test_train_step_on_cuda_updates_the_generator(glyph_set):
+    _train_step_changes_weights(glyph_set, "cuda")
+
+
+def test_run_writes_config_checkpoints_samples_and_metrics(glyph_dir, tmp_path):
+    run = tmp_path / "run"
+    train(TINY.replace(epochs=2), glyph_dir, run, progress=False, log=lambda s: None)
+    assert json.loads((run / "config.json").read_text())["epochs"] == 2
+    assert sorted(p.name for p in (run / "checkpoints").iterdir()) == ["epoch_0001.pt", "epoch_0002.pt"]
+    assert sorted(p.name for p in (run / "samples").iterdir()) == ["epoch_0001.png", "epoch_0002.png"]
+    lines = [json.loads(l) for l in (run / "metrics.jsonl").read_text().splitlines()]
+    assert [m["epoch"] for m in lines] == [1, 2] and all(m["glyphs_per_s"] > 0 for m in lines)
+    assert load_checkpoint(run / "latest.pt")["epoch"] == 2
+
+
+def _weights(path):
+    ck = load_checkpoint(path)
+    return ck["networks"], ck["optimizers"]
+
+
+def _assert_identical(a, b, where=""):
+    if isinstance(a, torch.Tensor):
+        assert torch.equal(a, b), where
+    elif isinstance(a, dict):
+        assert a.keys() == b.keys(), where
+        for k in a:
+            _assert_identical(a[k], b[k], f"{where}/{k}")
+    elif isinstance(a, (list, tuple)):
+        assert len(a) == len(b), where
+        for i, (x, y) in enumerate(zip(a, b)):
+            _assert_identical(x, y, f"{where}/{i}")
+    else:
+        assert a == b, where
+
+
+def test_two_epochs_and_resume_for_two_more_is_bit_identical_to_four(glyph_dir, tmp_path):
+    quiet = dict(progress=False, log=lambda s: None)
+    train(TINY.replace(epochs=4), glyph_dir, tmp_path / "straight", **quiet)
+    train(TINY.replace(epochs=2), glyph_dir, tmp_path / "split", **quiet)
+    train(TINY.replace(epochs=4), glyph_dir, tmp_path / "split", resume=True, **quiet)
+    _assert_identical(_weights(tmp_path / "straight" / "latest.pt"), _weights(tmp_path / "split" / "latest.pt"))
+
+
+def test_start_epoch_continues_from_that_checkpoint_bit_identically(glyph_dir, tmp_path):
+    quiet = dict(progress=False, log=lambda s: None)
+    train(TINY.replace(epochs=3), glyph_dir, tmp_path / "a", **quiet)
+    first = _weights(tmp_path / "a" / "latest.pt")
+    train(TINY.replace(epochs=3), glyph_dir, tmp_path / "a", start_epoch=1, **quiet)
+    _assert_identical(first, _weights(tmp_path / "a" / "latest.pt"))
+
+
+def test_another_runs_folder_is_refused_without_resume_or_overwrite(glyph_dir, tmp_path):
+    run = tmp_path / "run"
+    train(TINY.replace(epochs=1), glyph_dir, run, progress=False, log=lambda s: None)
+    with pytest.raises(FileExistsError, match="--resume.*--overwrite"):
+        train(TINY.replace(epochs=1), glyph_dir, run, progress=False, log=lambda s: None)
+    train(TINY.replace(epochs=1), glyph_dir, run, overwrite=True, progress=False, log=lambda s: None)
+    assert len((run / "metrics.jsonl").read_text().splitlines()) == 1  # the old run's files are gone
+
+
+def test_start_epoch_without_that_checkpoint_lists_the_existing_ones(glyph_dir, tmp_path):
+    run = tmp_path / "run"
+    train(TINY.replace(epochs=2), glyph_dir, run, progress=False, log=lambda s: None)
+    with pytest.raises(CheckpointError, match=r"no checkpoint for epoch 7 .*available epochs: 1, 2$"):
+        train(TINY.replace(epochs=8), glyph_dir, run, start_epoch=7, progress=False, log=lambda s: None)
+
+
+REAL = __import__("pathlib").Path(__file__).resolve().parents[1] / "data" / "glyphs-64"
+
+
+@pytest.mark.skipif(not (REAL / "manifest.json").is_file(), reason="real glyph set data/glyphs-64 not extracted")
+def test_a_tiny_real_subset_trains_and_samples(tmp_path):
+    import numpy as np
+
+    from gan.checkpoint import load_generator
+    from gan.glyphset import GlyphSet
+
+    real = GlyphSet.load(REAL)
+    keep = np.zeros(len(real.images), bool)
+    for c in range(len(real.classes)):  # 2 glyphs per class of the first 3 writers
+        for w in real.writer_ids[:3]:
+            keep[np.flatnonzero((real.labels == c) & (real.writers == w))[:2]] = True
+    subset = real.subset(keep)
+    train(TINY.replace(epochs=1), subset.save(tmp_path / "glyphs"), tmp_path / "run", progress=False,
+          log=lambda s: None)
+    sampler = load_generator(tmp_path / "run" / "latest.pt")
+    x = sampler.sample(["sharp", "g-clef"], writer=real.writer_ids[0], n=2, seed=0)
+    assert x.shape == (4, 64, 64) and sampler.classes == real.classes
+
+
+def test_ctrl_c_saves_mid_epoch_and_resume_is_still_bit_identical(glyph_dir, tmp_path):
+    import os
+    import signal
+
+    def press_ctrl_c_after_first_epoch(message):
+        if message.startswith("epoch 1/"):
+            os.kill(os.getpid(), signal.SIGINT)  # handled by train(): finish the step, save, return
+
+    train(TINY.replace(epochs=3), glyph_dir, tmp_path / "straight", progress=False, log=lambda s: None)
+    metrics = train(TINY.replace(epochs=3), glyph_dir, tmp_path / "cut", progress=False,
+                    log=press_ctrl_c_after_first_epoch)
+    assert metrics["interrupted"]
+    ck = load_checkpoint(tmp_path / "cut" / "latest.pt")
+    assert (ck["epoch"], ck["step"]) == (1, 1)
+    train(TINY.replace(epochs=3), glyph_dir, tmp_path / "cut", resume=True, progress=False, log=lambda s: None)
+    _assert_identical(_weights(tmp_path / "straight" / "latest.pt"), _weights(tmp_path / "cut" / "latest.pt"))
+    assert [json.loads(l)["epoch"] for l in (tmp_path / "cut" / "metrics.jsonl").read_text().splitlines()] == [1, 2, 3]

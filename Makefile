@@ -39,11 +39,19 @@ demo: venv data
 	head -n 4 $(DEMO_OUT)/data_info.txt
 	$(GANMASH) data extract --out $(DEMO_OUT)/glyphs --overwrite
 	$(GANMASH) data show $(DEMO_OUT)/glyphs --out $(DEMO_OUT)/real_glyphs.png --overwrite
+	$(GANMASH) train --data $(DEMO_OUT)/glyphs --out $(DEMO_OUT)/run --preset cpu-smoke --device auto --overwrite
+	$(GANMASH) sample --checkpoint $(DEMO_OUT)/run/latest.pt --out $(DEMO_OUT)/generated_glyphs.png --per-class 8
+	$(GANMASH) synthesize-staves --ratio 0.5 --count 8 --checkpoint $(DEMO_OUT)/run/latest.pt \
+		--out $(DEMO_OUT)/staves --overwrite
 	@echo
 	@echo "demo outputs are in $(DEMO_OUT)/:"
-	@echo "  data_info.txt     where MUSCIMA++ was found, objects per class and writer"
-	@echo "  glyphs/           glyph set (glyphs.npz + manifest.json), evaluation writers excluded"
-	@echo "  real_glyphs.png   contact sheet of real glyphs"
+	@echo "  data_info.txt          where MUSCIMA++ was found, objects per class and writer"
+	@echo "  glyphs/                glyph set (glyphs.npz + manifest.json), evaluation writers excluded"
+	@echo "  real_glyphs.png        contact sheet of real glyphs"
+	@echo "  run/                   GAN run (cpu-smoke preset: seconds of training, noise-like glyphs):"
+	@echo "                         config.json, metrics.jsonl, latest.pt, checkpoints/, samples/"
+	@echo "  generated_glyphs.png   glyphs sampled from that checkpoint"
+	@echo "  staves/                8 Mashcima staves, half the glyph draws generated (images/, manifest.jsonl)"
 
 bench: venv data
 	$(PY) -m experiments.bench_loading

@@ -7,17 +7,19 @@ from pathlib import Path
 import click
 import numpy as np
 
+from gan import CheckpointError, ConfigError
 from gan.files import prepare_output_dir
 from gan.glyphset import GlyphSet, GlyphSetError
 from gan.grid import save_glyph_grid
 from symbol_sources import (EVALUATION_WRITERS, PROJECT_MUSCIMA_PP, DataNotFoundError, DownloadError, MuscimaError,
                             download_muscima_pp, extract_from_folders, extract_glyph_set, load_muscima_pp,
                             locate_muscima_pp)
+from symbol_sources.staves import StaffJobError
 
 # Errors caused by what the user asked for: shown as one line, never as a traceback.
 USER_ERRORS: tuple[type[BaseException], ...] = (
     DataNotFoundError, MuscimaError, GlyphSetError, DownloadError, FileExistsError, PermissionError,
-    NotADirectoryError, FileNotFoundError,
+    NotADirectoryError, FileNotFoundError, CheckpointError, ConfigError, StaffJobError,
 )
 
 
@@ -66,6 +68,8 @@ def main() -> None:
       ganmash data info
       ganmash data extract --out data/glyphs-64
       ganmash data show data/glyphs-64 --out sheet.png
+      ganmash train --data data/glyphs-64 --out runs/cpu --preset cpu
+      ganmash synthesize-staves --ratio 0.5 --count 100 --out staves
     """
     warnings.showwarning = _one_line_warning
 
@@ -155,6 +159,8 @@ def show(glyph_set: Path, out: Path, per_class: int, seed: int, overwrite: bool)
     \b
     Example:
       ganmash data show data/glyphs-64 --out sheet.png
+      ganmash train --data data/glyphs-64 --out runs/cpu --preset cpu
+      ganmash synthesize-staves --ratio 0.5 --count 100 --out staves
     """
     if out.exists() and not overwrite:
         raise FileExistsError(f"{out} exists; pass --overwrite to replace it")
@@ -186,6 +192,17 @@ def download(dest: Path, url: str | None, overwrite: bool) -> None:
     path = download_muscima_pp(dest, url=url or MUSCIMA_PP_URL, overwrite=overwrite)
     click.echo(f"MUSCIMA++ v1.0 is in {path}")
 
+
+def _register_commands() -> None:
+    from ganwriting_mashcima.cli_gan import evaluate, sample, train
+    from ganwriting_mashcima.cli_staves import synthesize_staves_cmd
+
+    for command in (train, sample, evaluate):
+        main.add_command(command)
+    main.add_command(synthesize_staves_cmd, name="synthesize-staves")
+
+
+_register_commands()
 
 if __name__ == "__main__":
     main()

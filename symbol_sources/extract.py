@@ -82,16 +82,20 @@ def _pack(rows: list[tuple[np.ndarray, int, int, int, int, int]], classes: Seque
                     source=source, dropped=dropped)
 
 
-def select_writers(data: MuscimaPP, writers: Iterable[int] | None,
-                   exclude_writers: Iterable[int] | None) -> np.ndarray:
-    """Row mask of the chosen writers. The evaluation writers are excluded unless the caller names
-    writers explicitly or gives its own exclusion list."""
+def chosen_writers(available: Iterable[int], writers: Iterable[int] | None,
+                   exclude_writers: Iterable[int] | None) -> set[int]:
+    """The writers to use. The evaluation writers are excluded unless the caller names writers
+    explicitly or gives its own exclusion list."""
     if exclude_writers is None:
         exclude_writers = () if writers is not None else EVALUATION_WRITERS
-    keep = np.ones(len(data), bool)
-    if writers is not None:
-        keep &= np.isin(data.writer, list(writers))
-    return keep & ~np.isin(data.writer, list(exclude_writers))
+    chosen = set(int(w) for w in available) if writers is None else set(int(w) for w in writers)
+    return chosen - set(int(w) for w in exclude_writers)
+
+
+def select_writers(data: MuscimaPP, writers: Iterable[int] | None,
+                   exclude_writers: Iterable[int] | None) -> np.ndarray:
+    """Row mask of the objects of ``chosen_writers``."""
+    return np.isin(data.writer, sorted(chosen_writers(data.doc_writer, writers, exclude_writers)))
 
 
 def extract_glyph_set(data: MuscimaPP, size: int = 64, classes: Sequence[str] | None = None,

@@ -22,7 +22,7 @@ from gan.files import atomic_save_npz
 
 CROP_OBJECT_DIR = Path("data") / "cropobjects_withstaff"
 REGION_CLASSES = ("staff", "staff_space")
-_FILE_NAME = re.compile(r"^CVC-MUSCIMA_W-(\d+)_N-(\d+)_D-ideal\.xml$")
+PAGE_FILE_NAME = re.compile(r"^CVC-MUSCIMA_W-(\d+)_N-(\d+)_D-ideal\.xml$")
 _CACHE_VERSION = 1
 
 
@@ -121,14 +121,14 @@ def _crop_object_dir(root: Path) -> Path:
     return d
 
 
-def _xml_files(root: Path) -> list[Path]:
-    files = sorted(p for p in _crop_object_dir(root).iterdir() if _FILE_NAME.match(p.name))
+def xml_files(root: Path) -> list[Path]:
+    files = sorted(p for p in _crop_object_dir(root).iterdir() if PAGE_FILE_NAME.match(p.name))
     if not files:
         raise MuscimaError(f"{_crop_object_dir(root)} holds no CVC-MUSCIMA_W-*_N-*_D-ideal.xml files")
     return files
 
 
-def _cache_key(files: list[Path]) -> str:
+def files_cache_key(files: list[Path]) -> str:
     h = hashlib.sha1(f"v{_CACHE_VERSION}".encode())
     for p in files:
         st = p.stat()
@@ -152,7 +152,7 @@ def _assemble(files: list[Path], parsed: list[dict | None]) -> MuscimaPP:
         if p is None:
             skipped.append(path.name)
             continue
-        m = _FILE_NAME.match(path.name)
+        m = PAGE_FILE_NAME.match(path.name)
         d = len(documents)
         documents.append(path.name[:-4])
         doc_writer.append(int(m.group(1)))
@@ -234,8 +234,8 @@ def load_muscima_pp(root: str | os.PathLike, cache_dir: str | os.PathLike | None
 
     Unreadable XML files are skipped with a warning naming them (listed in ``skipped_files``).
     """
-    files = _xml_files(Path(root))
-    cache = Path(cache_dir or default_cache_dir()) / f"muscima-pp-{_cache_key(files)}.npz"
+    files = xml_files(Path(root))
+    cache = Path(cache_dir or default_cache_dir()) / f"muscima-pp-{files_cache_key(files)}.npz"
     if use_cache and cache.is_file():
         try:
             return _load_cache(cache)

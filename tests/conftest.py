@@ -57,3 +57,29 @@ def _no_user_env(monkeypatch, tmp_path):
     """Tests never read the developer's own data location or cache."""
     monkeypatch.delenv("GANMASH_MUSCIMA_PP", raising=False)
     monkeypatch.setenv("GANMASH_CACHE_DIR", os.fspath(tmp_path / "cache"))
+
+
+# Classes Mashcima draws often: enough for staves to mix real and generated glyphs.
+PROVIDER_CLASSES = ["notehead-full", "notehead-empty", "stem", "8th_flag", "sharp", "flat", "natural",
+                    "quarter_rest", "g-clef", "duration-dot", "ledger_line", "thin_barline"]
+PROVIDER_WRITERS = [1, 2, 3]
+
+
+@pytest.fixture(scope="session")
+def smoke_checkpoint(muscima, tmp_path_factory) -> Path:
+    """A real checkpoint: the cpu-smoke preset trained on a few writers' glyphs (seconds)."""
+    from gan import PRESETS, train
+    from symbol_sources import extract_glyph_set
+
+    root = tmp_path_factory.mktemp("smoke-gan")
+    extract_glyph_set(muscima, size=32, classes=PROVIDER_CLASSES, writers=PROVIDER_WRITERS).save(root / "glyphs")
+    train(PRESETS["cpu-smoke"], root / "glyphs", root / "run", device="cpu", progress=False, log=lambda s: None)
+    return root / "run" / "latest.pt"
+
+
+@pytest.fixture(scope="session")
+def real_repository(muscima_root, cache_dir):
+    """Mashcima's own SymbolRepository over the pages of three training writers."""
+    from symbol_sources.mashcima_repository import build_mashcima_repository
+
+    return build_mashcima_repository(muscima_root, writers=PROVIDER_WRITERS, cache_dir=cache_dir)

@@ -1,0 +1,90 @@
+"""``ganmash synthesize-staves``: staves that mix real and generated glyphs, via Mashcima."""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import click
+
+from symbol_sources.mashcima_provider import STYLES
+from symbol_sources.staves import StaffJob, merge_shards, parse_shard, synthesize_staves
+
+
+@click.group(invoke_without_command=True)
+@click.option("--ratio", type=click.FloatRange(0.0, 1.0), default=0.5, show_default=True,
+              help="Share of glyph draws that are generated.")
+@click.option("--count", type=click.IntRange(1), default=None,
+              help="Number of staves. [default: the annotation file's line count, else 100]")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None, help="Output folder.")
+@click.option("--checkpoint", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="GAN checkpoint. [default: the packaged pretrained one]")
+@click.option("--annotations", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="File of Mashcima annotations, one per line. [default: Mashcima's random annotations]")
+@click.option("--seed", type=int, default=0, show_default=True, help="Job seed: staff i's seed derives from it.")
+@click.option("--workers", type=click.IntRange(1), default=1, show_default=True, help="Processes (CPU).")
+@click.option("--mode", type=click.Choice(["training", "beauty"]), default="training", show_default=True,
+              help="Mashcima's synthesize_for_training (distorted) or synthesize_for_beauty.")
+@click.option("--style", type=click.Choice(STYLES), default="per-staff", show_default=True,
+              help="One training writer's hand per staff, or a random hand per glyph.")
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
+@click.option("--shard", default="1/1", show_default=True, help="Write the K-th of N deterministic shards.")
+@click.option("--muscima-pp", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="MUSCIMA++ v1.0 folder. [default: as `ganmash data info` finds it]")
+@click.option("--resume", is_flag=True, help="Continue an interrupted run in --out.")
+@click.option("--overwrite", is_flag=True, help="Start over in a non-empty --out.")
+@click.pass_context
+def synthesize_staves_cmd(ctx: click.Context, ratio: float, count: int | None, out: Path | None,
+                          checkpoint: Path | None, annotations: Path | None, seed: int, workers: int, mode: str,
+                          style: str, device: str, shard: str, muscima_pp: Path | None, resume: bool,
+                          overwrite: bool) -> None:
+    """Render staves with Mashcima, a --ratio share of glyphs drawn by the GAN.
+
+    Writes OUT/images/NNNNNN.png (black ink on white) and OUT/manifest.jsonl (file, annotation, seed,
+    real/generated glyph counts, writer style), plus OUT/config.json.
+
+    \b
+    Examples:
+      ganmash synthesize-staves --ratio 0.5 --count 1000 --out staves
+      ganmash synthesize-staves --annotations train.txt --out staves --shard 3/8   # batch job 3 of 8
+      ganmash synthesize-staves merge staves-1 staves-2 --out staves
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    if out is None:
+        raise click.UsageError("--out is required")
+    from ganwriting_mashcima.provider import mixed_repository
+
+    if count is None:
+        from symbol_sources.staves import read_annotations
+
+        count = len(read_annotations(annotations)) if annotations else 100
+    # validate the settings before looking for a checkpoint, so the first error is about what was typed
+    job = StaffJob(count=count, ratio=ratio, seed=seed, mode=mode, style=style,
+                   annotations=str(annotations.resolve()) if annotations else None, shard=parse_shard(shard))
+    if checkpoint is None:
+        from ganwriting_mashcima.provider import default_checkpoint
+
+        checkpoint = default_checkpoint()
+    job = dataclasses.replace(job, checkpoint=str(Path(checkpoint).resolve()))
+    ckpt = checkpoint
+    stats = synthesize_staves(None, job, out, resume=resume, overwrite=overwrite, workers=workers,
+                              repo_factory=lambda: mixed_repository(ckpt, ratio, device, style,
+                                                                    muscima_pp=muscima_pp))
+    click.echo(f"{out}: {stats['written']} staves written, {stats['skipped']} skipped, "
+               f"{stats['already_done']} already there")
+
+
+@synthesize_staves_cmd.command("merge")
+@click.argument("shards", nargs=-1, required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True, help="Merged folder.")
+@click.option("--overwrite", is_flag=True, help="Replace a non-empty --out.")
+def merge(shards: tuple[Path, ...], out: Path, overwrite: bool) -> None:
+    """Join the shard folders of one run into one folder.
+
+    \b
+    Example:
+      ganmash synthesize-staves merge staves-1 staves-2 staves-3 --out staves
+    """
+    stats = merge_shards(list(shards), out, overwrite=overwrite)
+    missing = f"; {stats['missing']} staves not yet made" if stats["missing"] else ""
+    click.echo(f"{out}: {stats['staves']} staves{missing}")

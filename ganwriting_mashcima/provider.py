@@ -1,0 +1,54 @@
+"""Public API: install the GAN-backed symbol repository as Mashcima's default.
+
+    import mashcima, ganwriting_mashcima as gm
+    with gm.mashcima_provider(ratio=0.5):
+        img = mashcima.synthesize_for_training("clef.G-2 q4 q5 | h6 |")   # Mashcima, untouched
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from symbol_sources import locate_muscima_pp
+from symbol_sources.mashcima_provider import MixedSymbolRepository, install, open_mixed_repository, uninstall
+
+PRETRAINED_CHECKPOINT = Path(__file__).resolve().parent / "pretrained" / "glyph-gan.pt"
+
+
+def default_checkpoint() -> Path:
+    """The packaged pretrained checkpoint."""
+    if not PRETRAINED_CHECKPOINT.is_file():
+        raise FileNotFoundError(f"this install has no packaged pretrained checkpoint ({PRETRAINED_CHECKPOINT}); "
+                                "pass --checkpoint (train one with `ganmash train`)")
+    return PRETRAINED_CHECKPOINT
+
+
+def mixed_repository(checkpoint: str | os.PathLike | None = None, ratio: float = 0.5, device: str = "auto",
+                     style: str = "per-staff", *, muscima_pp: str | os.PathLike | None = None,
+                     seed: int | None = None, writers: Iterable[int] | None = None) -> MixedSymbolRepository:
+    """A ``MixedSymbolRepository`` (real glyphs of the training writers + the GAN of ``checkpoint``)."""
+    return open_mixed_repository(checkpoint or default_checkpoint(), locate_muscima_pp(muscima_pp), ratio=ratio,
+                                 device=device, style=style, seed=seed, writers=writers)
+
+
+def register_provider(checkpoint: str | os.PathLike | None = None, ratio: float = 0.5, device: str = "auto",
+                      style: str = "per-staff", **kwargs) -> MixedSymbolRepository:
+    """Make Mashcima's ``synthesize*`` functions draw from real and generated glyphs (``ratio`` generated)."""
+    return install(mixed_repository(checkpoint, ratio, device, style, **kwargs))
+
+
+def unregister_provider() -> None:
+    """Give Mashcima back the repository it had before ``register_provider``."""
+    uninstall()
+
+
+@contextlib.contextmanager
+def mashcima_provider(checkpoint: str | os.PathLike | None = None, ratio: float = 0.5, device: str = "auto",
+                      style: str = "per-staff", **kwargs) -> Iterator[MixedSymbolRepository]:
+    repo = register_provider(checkpoint, ratio, device, style, **kwargs)
+    try:
+        yield repo
+    finally:
+        unregister_provider()

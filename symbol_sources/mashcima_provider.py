@@ -1,0 +1,326 @@
+"""A Mashcima symbol repository that mixes real MUSCIMA++ glyphs with GAN-generated ones.
+
+Mashcima's renderer touches its repository in three ways only: ``random.choice(repo.CATEGORY)`` (then
+``copy.deepcopy``), ``repo.TIME_MARKS["time_N"]``, and ``repo.CONFIG`` once per staff it draws. So each
+category here is a ``Sequence`` as long as the real list: ``random.choice`` consumes Mashcima's random stream
+exactly as before, and at ``ratio=0`` the images are bit-identical to plain Mashcima. When a draw is to be
+generated, the real item at the drawn index lends its geometry (sprite sizes, offsets, anchor points) and
+each sprite of a GAN class gets a generated glyph of that class, fitted to the real sprite's box. Sizes
+therefore follow the real size distribution of each class, and composite notes keep real note geometry.
+"""
+from __future__ import annotations
+
+import contextlib
+import copy
+import os
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Iterator, Literal
+
+import cv2
+import numpy as np
+
+Style = Literal["per-staff", "per-glyph"]
+STYLES: tuple[str, ...] = ("per-staff", "per-glyph")
+
+# Mashcima category -> {sprite name -> MUSCIMA++ class the GAN draws}. A bare Sprite category uses key None.
+CATEGORY_SPRITES: dict[str, dict[str | None, str]] = {
+    "WHOLE_NOTES": {"notehead": "notehead-empty"},
+    "HALF_NOTES": {"notehead": "notehead-empty", "stem": "stem"},
+    "QUARTER_NOTES": {"notehead": "notehead-full", "stem": "stem"},
+    "EIGHTH_NOTES": {"notehead": "notehead-full", "stem": "stem", "flag_8": "8th_flag"},
+    "SIXTEENTH_NOTES": {"notehead": "notehead-full", "stem": "stem", "flag_8": "8th_flag", "flag_16": "16th_flag"},
+    "WHOLE_RESTS": {"rest": "whole_rest"},
+    "HALF_RESTS": {"rest": "half_rest"},
+    "QUARTER_RESTS": {"rest": "quarter_rest"},
+    "EIGHTH_RESTS": {"rest": "8th_rest"},
+    "SIXTEENTH_RESTS": {"rest": "16th_rest"},
+    "SHARPS": {None: "sharp"},
+    "FLATS": {None: "flat"},
+    "NATURALS": {None: "natural"},
+    "DOTS": {None: "duration-dot"},
+    "LEDGER_LINES": {None: "ledger_line"},
+    "BAR_LINES": {"barline": "thin_barline"},
+    "TALL_BAR_LINES": {"barline": "thin_barline"},
+    "G_CLEFS": {"clef": "g-clef"},
+    "F_CLEFS": {"clef": "f-clef"},
+    "C_CLEFS": {"clef": "c-clef"},
+}
+TIME_MARK_SPRITES: dict[str, dict[str | None, str]] = {
+    **{f"time_{d}": {"symbol": f"numeral_{d}"} for d in range(10)},
+    "time_c": {"symbol": "whole-time_mark"},
+}
+# MUSCIMA++ pages hold these in either orientation (stems up or down); Mashcima stores notes stem-up, so a
+# generated glyph is turned to whichever orientation overlaps the real sprite it replaces best.
+ORIENTABLE = {"notehead-full", "notehead-empty", "8th_flag", "16th_flag"}
+
+
+def fit_glyph(glyph: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Undo ``to_square``: the centred (height:width) region of a square glyph, resized to height×width."""
+    s = glyph.shape[0]
+    side = max(height, width)
+    gh, gw = max(1, round(s * height / side)), max(1, round(s * width / side))
+    top, left = (s - gh) // 2, (s - gw) // 2
+    crop = np.ascontiguousarray(glyph[top:top + gh, left:left + gw], dtype=np.float32)
+    interpolation = cv2.INTER_AREA if gh > height or gw > width else cv2.INTER_LINEAR
+    return np.clip(cv2.resize(crop, (width, height), interpolation=interpolation), 0.0, 1.0)
+
+
+def _best_orientation(mask: np.ndarray, real: np.ndarray) -> np.ndarray:
+    candidates = (mask, mask[::-1], mask[:, ::-1], mask[::-1, ::-1])
+    return np.ascontiguousarray(max(candidates, key=lambda m: float((m * real).sum())))
+
+
+@dataclass
+class StaffCounts:
+    real: int = 0
+    generated: int = 0
+
+
+@dataclass
+class GlyphPool:
+    """Generated glyphs for one staff, made in batches on the sampler's device.
+
+    Two ways to fill it. *Lazy*: a class's first request generates a small batch, later ones bigger batches
+    (used when Mashcima is driven directly). *Planned*: a recording pass through the staff notes which
+    draws are generated (real masks stand in; the geometry is the same), then ``replay`` generates exactly
+    those glyphs in one batch and rewinds the staff's random stream for the real pass. Either way the pool
+    starts empty at each staff, so what a staff gets depends only on its seed, never on the staves before
+    it (shards of a long run stay byte-identical to one run).
+    """
+
+    sampler: Any  # gan.GlyphSampler
+    ratio: float
+    style: Style = "per-staff"
+    first_batch: int = 8
+    max_batch: int = 256
+    rng: np.random.Generator = field(default_factory=np.random.default_rng)  # real-or-generated, writer
+    noise: np.random.Generator = field(default_factory=np.random.default_rng)  # the GAN's seeds only
+    writer: int | None = None
+    counts: StaffCounts = field(default_factory=StaffCounts)
+    _glyphs: dict[str, list[np.ndarray]] = field(default_factory=lambda: defaultdict(list))
+    _next_batch: dict[str, int] = field(default_factory=dict)
+    _recording: list[str] | None = None  # classes asked for, in order, during a recording pass
+    _planned: list[np.ndarray] | None = None  # glyphs for the replay pass, in the order they are asked for
+    _seed: int | None = None
+
+    def start_staff(self, seed: int | None = None, record: bool = False) -> None:
+        """New staff: reseed (if given), forget pooled glyphs, pick the staff's writer style, reset counts.
+
+        ``record`` starts a recording pass (needs ``seed``, so the pass can be replayed).
+        """
+        if seed is not None:
+            self.rng = np.random.default_rng(seed)
+        self._seed = seed
+        self._glyphs.clear()
+        self._next_batch.clear()
+        self._recording = [] if record else None
+        self._planned = None
+        self.counts = StaffCounts()
+        # per-glyph: the sampler draws a random training writer for every glyph
+        self.writer = int(self.rng.choice(self.sampler.writers)) if self.style == "per-staff" else None
+        # A stream of its own: generating glyphs must not shift the draws, or a replay would diverge.
+        self.noise = np.random.default_rng(int(self.rng.integers(2**62)))
+
+    @property
+    def recorded(self) -> int:
+        return len(self._recording or ())
+
+    def replay(self) -> None:
+        """End a recording pass: generate what it asked for in one batch, rewind to the staff's start."""
+        if self._recording is None or self._seed is None:
+            raise RuntimeError("replay() needs a recording pass started with start_staff(seed, record=True)")
+        asked = self._recording
+        self.start_staff(self._seed)
+        if asked:
+            glyphs = self.sampler.sample(asked, writer=self.writer, n=1, seed=int(self.noise.integers(2**62)))
+            self._planned = list(glyphs[::-1])
+
+    def draw_generated(self) -> bool:
+        # rng.random() is consumed even at ratio 0/1, so the stream does not depend on the ratio's value
+        generated = bool(self.rng.random() < self.ratio)
+        if generated:
+            self.counts.generated += 1
+        else:
+            self.counts.real += 1
+        return generated
+
+    def take(self, cls: str) -> np.ndarray:
+        """One generated (S, S) float glyph of ``cls``, 1 = ink (lazy filling)."""
+        pool = self._glyphs[cls]
+        if not pool:
+            n = self._next_batch.get(cls, self.first_batch)
+            self._next_batch[cls] = min(2 * n, self.max_batch)  # a class in demand gets bigger batches
+            batch = self.sampler.sample([cls], writer=self.writer, n=n, seed=int(self.noise.integers(2**62)))
+            pool.extend(batch[::-1])
+        return pool.pop()
+
+    def generated_sprite(self, real_mask: np.ndarray, cls: str) -> np.ndarray:
+        if self._recording is not None:
+            self._recording.append(cls)
+            return real_mask  # a stand-in of the right size; this pass's image is thrown away
+        glyph = self._planned.pop() if self._planned else self.take(cls)
+        h, w = real_mask.shape
+        mask = fit_glyph(glyph, h, w)
+        return _best_orientation(mask, real_mask) if cls in ORIENTABLE else mask
+
+
+class MixedCategory(Sequence):
+    """A Mashcima category whose items are, with probability ``ratio``, re-drawn with generated glyphs."""
+
+    def __init__(self, real: list, sprites: dict[str | None, str], pool: GlyphPool) -> None:
+        self.real = real
+        self.sprites = sprites
+        self.pool = pool
+
+    def __len__(self) -> int:
+        return len(self.real)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return self.real[index]
+        item = self.real[index]
+        if not self.pool.draw_generated():
+            return item
+        return self._generated_like(item)
+
+    def __iter__(self) -> Iterator:
+        return iter(self.real)  # iteration (inspection, counting) never generates
+
+    def _generated_like(self, item):
+        from mashcima.Sprite import Sprite
+
+        if None in self.sprites:  # a bare Sprite
+            return Sprite(item.x, item.y, self.pool.generated_sprite(item.mask, self.sprites[None]))
+        group = copy.deepcopy(item)
+        for name, cls in self.sprites.items():
+            if name in group.sprites:
+                sprite = group.sprites[name]
+                sprite.mask = self.pool.generated_sprite(sprite.mask, cls)
+        if "stem" in self.sprites and "stem_head" in group.points:
+            stem = group.sprites["stem"]
+            # Mashcima anchors beams at the stem's top row, at its inkiest column
+            group.points["stem_head"] = (stem.x + int(np.argmax(stem.mask[:3].sum(0))), stem.y)
+        return group
+
+
+class MixedSymbolRepository:
+    """Stands in for ``mashcima.SymbolRepository``: real categories from ``real``, mixed where the GAN can draw.
+
+    Categories the GAN has no class for (longa and breve rests, time marks of missing numerals) stay real.
+    Reading ``CONFIG`` (Mashcima does so once per staff it draws) starts a new staff style, unless the
+    caller manages staves itself with ``start_staff(seed)``.
+    """
+
+    def __init__(self, real, sampler, ratio: float = 0.5, style: Style = "per-staff",
+                 seed: int | None = None, auto_staff: bool = True) -> None:
+        if not 0.0 <= ratio <= 1.0:
+            raise ValueError(f"ratio must be in [0, 1], got {ratio}")
+        if style not in STYLES:
+            raise ValueError(f"style must be one of {', '.join(STYLES)}, got {style!r}")
+        self.real = real
+        self.replaced: tuple[Any] | None = None  # (previous default repository,) while installed
+        self.pool = GlyphPool(sampler=sampler, ratio=ratio, style=style, rng=np.random.default_rng(seed))
+        self.auto_staff = auto_staff
+        covered = set(sampler.classes)
+        self.gan_classes = sorted(covered & {c for m in (*CATEGORY_SPRITES.values(), *TIME_MARK_SPRITES.values())
+                                             for c in m.values()})
+        self.categories: dict[str, Sequence] = {}
+        for name, sprites in CATEGORY_SPRITES.items():
+            self.categories[name] = self._mixed(getattr(real, name), sprites, covered)
+        self.TIME_MARKS = {key: self._mixed(items, TIME_MARK_SPRITES.get(key, {}), covered)
+                           for key, items in real.TIME_MARKS.items()}
+        self.pool.start_staff()
+
+    def _mixed(self, items: list, sprites: dict[str | None, str], covered: set[str]) -> Sequence:
+        usable = {k: c for k, c in sprites.items() if c in covered}
+        return MixedCategory(items, usable, self.pool) if usable else items
+
+    @property
+    def CONFIG(self):  # noqa: N802 (Mashcima's attribute name)
+        if self.auto_staff:
+            self.pool.start_staff()
+        return self.real.CONFIG
+
+    def start_staff(self, seed: int | None = None, record: bool = False) -> None:
+        """Start a staff explicitly (reseeded for reproducibility); stops ``CONFIG`` from starting staves.
+
+        With ``record``, the next rendering is a recording pass; ``replay()`` then prepares the real one.
+        """
+        self.auto_staff = False
+        self.pool.start_staff(seed, record)
+
+    def replay(self) -> bool:
+        """After a recording pass: generate its glyphs in one batch; False when it generated nothing
+        (then the recording pass's image is already the staff)."""
+        if not self.pool.recorded:
+            return False
+        self.pool.replay()
+        return True
+
+    @property
+    def counts(self) -> StaffCounts:
+        """Real and generated draws since the staff started."""
+        return self.pool.counts
+
+    @property
+    def writer_style(self) -> int | None:
+        return self.pool.writer
+
+    def __getattr__(self, name: str):
+        categories = self.__dict__.get("categories", {})
+        if name in categories:
+            return categories[name]
+        return getattr(self.__dict__["real"], name)  # DOCUMENTS, CROP_OBJECTS, LONGA_RESTS, ...
+
+
+def install(repository: MixedSymbolRepository) -> MixedSymbolRepository:
+    """Make ``repository`` what ``mashcima.SymbolRepository.load_default()`` returns."""
+    from mashcima.SymbolRepository import SymbolRepository
+
+    if repository.replaced is not None or SymbolRepository.DEFAULT_REPOSITORY is repository:
+        raise RuntimeError("this provider is already registered")
+    # the repository remembers what it replaced, so nested registrations unwind in order
+    repository.replaced = (SymbolRepository.DEFAULT_REPOSITORY,)
+    SymbolRepository.DEFAULT_REPOSITORY = repository
+    return repository
+
+
+def uninstall() -> None:
+    """Restore the repository that was Mashcima's default before the current provider was installed."""
+    from mashcima.SymbolRepository import SymbolRepository
+
+    current = SymbolRepository.DEFAULT_REPOSITORY
+    if not isinstance(current, MixedSymbolRepository) or current.replaced is None:
+        raise RuntimeError("no ganmash provider is registered")
+    SymbolRepository.DEFAULT_REPOSITORY = current.replaced[0]
+    current.replaced = None
+
+
+@contextlib.contextmanager
+def installed(repository: MixedSymbolRepository) -> Iterator[MixedSymbolRepository]:
+    install(repository)
+    try:
+        yield repository
+    finally:
+        uninstall()
+
+
+def open_mixed_repository(checkpoint: str | os.PathLike, muscima_pp: str | os.PathLike, ratio: float = 0.5,
+                          device: str = "auto", style: Style = "per-staff", seed: int | None = None,
+                          writers: Iterable[int] | None = None, cache_dir: str | os.PathLike | None = None,
+                          real=None) -> MixedSymbolRepository:
+    """Mashcima's real repository over the training writers, mixed with the GAN of ``checkpoint``.
+
+    ``real`` reuses an already built ``mashcima.SymbolRepository`` (it takes tens of seconds to build).
+    """
+    from gan import load_generator, resolve_device
+    from symbol_sources.mashcima_repository import build_mashcima_repository
+
+    if not 0.0 <= ratio <= 1.0:
+        raise ValueError(f"ratio must be in [0, 1], got {ratio}")
+    sampler = load_generator(checkpoint, resolve_device(device))
+    if real is None:
+        real = build_mashcima_repository(muscima_pp, writers=writers, cache_dir=cache_dir)
+    return MixedSymbolRepository(real, sampler, ratio=ratio, style=style, seed=seed)

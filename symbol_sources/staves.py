@@ -1,0 +1,299 @@
+"""``ganmash synthesize-staves``: many Mashcima staves with a mixed repository, resumable and shardable.
+
+Staff ``i`` of a job always gets the same seed and annotation, whatever the sharding or resumption:
+``seed_i`` comes from (job seed, i), and annotation ``i`` is line ``i`` (cycling) of the annotation file
+or Mashcima's ``generate_random_annotation()`` under ``seed_i``. Each staff's PNG is written atomically,
+then its manifest line is appended with one ``write`` and an fsync; resuming skips every staff whose
+line is there.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import random
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterator, Literal
+
+import cv2
+import numpy as np
+from tqdm import tqdm
+
+from gan.files import atomic_write_bytes, atomic_write_json
+
+Mode = Literal["training", "beauty"]
+MANIFEST = "manifest.jsonl"
+CONFIG = "config.json"
+IMAGES = "images"
+
+
+class StaffJobError(ValueError):
+    """A staff-synthesis job that cannot run as asked (one-line message)."""
+
+
+@dataclass(frozen=True)
+class StaffJob:
+    """Everything that decides what a job's staves are. Saved as ``config.json`` beside the manifest."""
+
+    count: int
+    ratio: float = 0.5
+    seed: int = 0
+    mode: Mode = "training"
+    style: str = "per-staff"
+    checkpoint: str = ""
+    annotations: str | None = None  # a file, one annotation per line; None = Mashcima's random annotations
+    shard: tuple[int, int] = (1, 1)  # K-th (1-based) of N
+
+    def __post_init__(self) -> None:
+        if self.count < 1:
+            raise StaffJobError(f"--count must be at least 1, got {self.count}")
+        if not 0.0 <= self.ratio <= 1.0:
+            raise StaffJobError(f"--ratio must be in [0, 1], got {self.ratio}")
+        k, n = self.shard
+        if not (n >= 1 and 1 <= k <= n):
+            raise StaffJobError(f"--shard must be K/N with 1 <= K <= N, got {k}/{n}")
+
+    def indices(self) -> range:
+        """The staves of this shard: a contiguous block, so merged shards read in order."""
+        k, n = self.shard
+        return range((k - 1) * self.count // n, k * self.count // n)
+
+    def staff_seed(self, i: int) -> int:
+        return int(np.random.SeedSequence([self.seed, i]).generate_state(1, np.uint32)[0])
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d["shard"] = f"{self.shard[0]}/{self.shard[1]}"
+        return d
+
+    def same_run(self, other: "StaffJob") -> bool:
+        """Whether ``other`` makes the same staves (shards of one run differ only in ``shard``)."""
+        return dataclasses.replace(self, shard=(1, 1)) == dataclasses.replace(other, shard=(1, 1))
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "StaffJob":
+        d = dict(d)
+        k, n = str(d.pop("shard", "1/1")).split("/")
+        return cls(**d, shard=(int(k), int(n)))
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    try:
+        k, n = (int(v) for v in text.split("/"))
+    except ValueError:
+        raise StaffJobError(f"--shard must look like K/N (e.g. 3/8), got {text!r}") from None
+    return k, n
+
+
+def read_annotations(path: str | os.PathLike) -> list[tuple[int, str]]:
+    """Non-blank lines of an annotation file, with their 1-based line numbers."""
+    path = Path(path)
+    if not path.is_file():
+        raise StaffJobError(f"annotation file {path} does not exist")
+    lines = [(n, ln.strip()) for n, ln in enumerate(path.read_text().splitlines(), 1) if ln.strip()]
+    if not lines:
+        raise StaffJobError(f"annotation file {path} holds no annotations")
+    return lines
+
+
+def read_manifest(folder: Path) -> list[dict[str, Any]]:
+    """Complete manifest lines; a torn last line (a crash mid-append) is cut off so appends stay valid."""
+    path = folder / MANIFEST
+    if not path.is_file():
+        return []
+    data = path.read_bytes()
+    end = data.rfind(b"\n") + 1
+    if end < len(data):
+        with open(path, "r+b") as f:
+            f.truncate(end)
+    return [json.loads(line) for line in data[:end].splitlines() if line.strip()]
+
+
+def _append_line(path: Path, record: dict[str, Any]) -> None:
+    line = (json.dumps(record) + "\n").encode()
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        os.write(fd, line)  # one write: a reader sees the whole line or none of it
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def prepare_job_dir(out: Path, job: StaffJob, resume: bool, overwrite: bool) -> set[int]:
+    """Create or reopen ``out``; return the staff indices already done."""
+    if out.exists() and not out.is_dir():
+        raise StaffJobError(f"{out} exists and is not a folder")
+    existing = out.is_dir() and any(out.iterdir())
+    if existing and resume:
+        if not (out / CONFIG).is_file():
+            raise StaffJobError(f"{out} is not a synthesize-staves folder (no {CONFIG}); cannot --resume")
+        saved = StaffJob.from_dict(json.loads((out / CONFIG).read_text()))
+        if saved != job:
+            raise StaffJobError(f"{out} was made with other settings ({CONFIG}); resume with the same ones "
+                                "or use another folder")
+        return {r["index"] for r in read_manifest(out)}
+    if existing and not overwrite:
+        raise StaffJobError(f"{out} exists and is not empty; pass --resume to continue it or --overwrite")
+    if existing:
+        (out / MANIFEST).unlink(missing_ok=True)
+    try:
+        (out / IMAGES).mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise StaffJobError(f"cannot create output folder {out}: {e.strerror}") from None
+    atomic_write_json(out / CONFIG, job.to_dict())
+    return set()
+
+
+def _annotation_for(job: StaffJob, i: int, lines: list[tuple[int, str]] | None) -> tuple[str, int | None]:
+    if lines is not None:
+        line_no, text = lines[i % len(lines)]
+        return text, line_no
+    from mashcima import generate_random_annotation
+
+    random.seed(job.staff_seed(i) ^ 0x5EED)  # a stream of its own, so rendering stays independent of it
+    return generate_random_annotation(), None
+
+
+def render_staff(repo, job: StaffJob, i: int, annotation: str) -> np.ndarray:
+    """Staff ``i`` as uint8, black ink on white. Every random stream is seeded from the staff's seed.
+
+    A recording pass finds the staff's generated glyphs, the GAN draws them in one batch, and the same
+    seeds render the staff again with them (Mashcima's rendering is cheap next to the GAN).
+    """
+    import mashcima
+
+    seed = job.staff_seed(i)
+    synthesize = mashcima.synthesize_for_beauty if job.mode == "beauty" else mashcima.synthesize_for_training
+
+    def render() -> np.ndarray:
+        random.seed(seed)
+        np.random.seed(seed)
+        return synthesize(annotation, symbol_repository=repo)
+
+    repo.start_staff(seed, record=True)
+    ink = render()
+    if repo.replay():
+        ink = render()
+    return np.round((1.0 - np.clip(ink, 0.0, 1.0)) * 255).astype(np.uint8)
+
+
+def _staff_records(repo, job: StaffJob, todo: list[int], lines) -> Iterator[tuple[int, bytes | None, dict]]:
+    for i in todo:
+        annotation, line_no = _annotation_for(job, i, lines)
+        record: dict[str, Any] = {"index": i, "annotation": annotation, "seed": job.staff_seed(i)}
+        if line_no is not None:
+            record["line"] = line_no
+        try:
+            img = render_staff(repo, job, i, annotation)
+        except Exception as e:  # noqa: BLE001 - Mashcima signals bad annotations with bare asserts and more
+            where = f"line {line_no}" if line_no is not None else f"staff {i}"
+            record.update(skipped=True, error=f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}")
+            warnings.warn(f"skipped {where}: Mashcima cannot render {annotation!r} ({record['error']})")
+            yield i, None, record
+            continue
+        ok, png = cv2.imencode(".png", img)
+        record.update(file=f"{IMAGES}/{i:06d}.png", real=repo.counts.real, generated=repo.counts.generated,
+                      writer_style=repo.writer_style, height=int(img.shape[0]), width=int(img.shape[1]))
+        yield i, png.tobytes(), record
+
+
+def _write_staves(repo, job: StaffJob, out: Path, todo: list[int], lines, progress: bool) -> None:
+    for i, png, record in tqdm(_staff_records(repo, job, todo, lines), total=len(todo), unit="staff",
+                               desc="staves", disable=not progress):
+        if png is not None:
+            atomic_write_bytes(out / record["file"], png)  # the image first: a manifest line means it is there
+        _append_line(out / MANIFEST, record)
+
+
+def _worker(repo, job: StaffJob, out: Path, todo: list[int], lines) -> None:
+    import torch
+
+    torch.set_num_threads(1)  # W workers on W cores, not W x cores threads
+    _write_staves(repo, job, out, todo, lines, progress=False)
+
+
+def _write_staves_in_workers(repo, job: StaffJob, out: Path, todo: list[int], lines, workers: int,
+                             progress: bool) -> None:
+    """Forked workers share the (large) repository copy-on-write; appends of whole lines keep the manifest valid."""
+    import multiprocessing
+    import time
+
+    ctx = multiprocessing.get_context("fork")
+    procs = [ctx.Process(target=_worker, args=(repo, job, out, todo[w::workers], lines)) for w in range(workers)]
+    for p in procs:
+        p.start()
+    wanted = set(todo)
+    with tqdm(total=len(todo), unit="staff", desc=f"staves ({workers} workers)", disable=not progress) as bar:
+        while any(p.is_alive() for p in procs):
+            time.sleep(0.5)
+            bar.update(sum(r["index"] in wanted for r in read_manifest(out)) - bar.n)
+    failed = [p.exitcode for p in procs if p.exitcode != 0]
+    if failed:
+        raise StaffJobError(f"{len(failed)} of {workers} workers failed (exit codes {failed}); "
+                            "run again with --resume to finish")
+
+
+def synthesize_staves(repo, job: StaffJob, out: str | os.PathLike, resume: bool = False, overwrite: bool = False,
+                      progress: bool = True, workers: int = 1,
+                      repo_factory: Callable[[], Any] | None = None) -> dict[str, int]:
+    """Render the job's staves (this shard's) into ``out``; returns counts of written, skipped and done staves.
+
+    ``repo`` is a ``MixedSymbolRepository``; or ``repo_factory`` builds it lazily (not at all when all is done).
+    """
+    out = Path(out)
+    if workers < 1:
+        raise StaffJobError(f"--workers must be at least 1, got {workers}")
+    done = prepare_job_dir(out, job, resume, overwrite)
+    lines = read_annotations(job.annotations) if job.annotations else None
+    todo = [i for i in job.indices() if i not in done]
+    if todo:
+        repo = repo if repo is not None else repo_factory()
+        if workers > 1 and getattr(repo.pool.sampler, "device", None) is not None \
+                and str(repo.pool.sampler.device).startswith("cuda"):
+            raise StaffJobError("--workers > 1 needs the CPU; one process already keeps a GPU busy")
+        if workers == 1:
+            _write_staves(repo, job, out, todo, lines, progress)
+        else:
+            _write_staves_in_workers(repo, job, out, todo, lines, workers, progress)
+    new = [r for r in read_manifest(out) if r["index"] in set(todo)]
+    return {"written": sum("file" in r for r in new), "skipped": sum(bool(r.get("skipped")) for r in new),
+            "already_done": len(done & set(job.indices()))}
+
+
+def merge_shards(shards: list[str | os.PathLike], out: str | os.PathLike, overwrite: bool = False) -> dict[str, int]:
+    """Join shard folders of one run into ``out`` (images hard-linked where possible, manifest in staff order)."""
+    out = Path(out)
+    if not shards:
+        raise StaffJobError("merge needs at least one shard folder")
+    jobs, records = [], []
+    for s in map(Path, shards):
+        if not (s / CONFIG).is_file():
+            raise StaffJobError(f"{s} is not a synthesize-staves folder (no {CONFIG})")
+        jobs.append(StaffJob.from_dict(json.loads((s / CONFIG).read_text())))
+        records += [(s, r) for r in read_manifest(s)]
+    if any(not jobs[0].same_run(j) for j in jobs[1:]):
+        raise StaffJobError("the shard folders come from different runs (their config.json differ beyond --shard)")
+    by_index: dict[int, tuple[Path, dict]] = {}
+    for s, r in records:
+        if r["index"] in by_index:
+            raise StaffJobError(f"staff {r['index']} is in both {by_index[r['index']][0]} and {s}")
+        by_index[r["index"]] = (s, r)
+    if out.exists() and any(out.iterdir()) and not overwrite:
+        raise StaffJobError(f"{out} exists and is not empty; pass --overwrite to replace it")
+    (out / IMAGES).mkdir(parents=True, exist_ok=True)
+    (out / MANIFEST).unlink(missing_ok=True)
+    atomic_write_json(out / CONFIG, dataclasses.replace(jobs[0], shard=(1, 1)).to_dict())
+    for i in sorted(by_index):
+        s, r = by_index[i]
+        if "file" in r:
+            dst = out / r["file"]
+            dst.unlink(missing_ok=True)
+            try:
+                os.link(s / r["file"], dst)
+            except OSError:  # another file system: copy
+                atomic_write_bytes(dst, (s / r["file"]).read_bytes())
+        _append_line(out / MANIFEST, r)
+    missing = jobs[0].count - len(by_index)
+    return {"staves": len(by_index), "missing": missing}

@@ -1,0 +1,133 @@
+"""The Mashcima provider: real Mashcima rendering with a repository that mixes in generated glyphs."""
+from __future__ import annotations
+
+import random
+
+import mashcima
+import numpy as np
+import pytest
+from mashcima.Sprite import Sprite
+from mashcima.SpriteGroup import SpriteGroup
+from mashcima.SymbolRepository import SymbolRepository
+
+from symbol_sources.mashcima_provider import (MixedSymbolRepository, fit_glyph, install, installed,
+                                              open_mixed_repository, uninstall)
+
+ANNOTATIONS = [
+    "clef.G-2 #4 time.4 time.4 q4 q5 | e=3 =e4 h6 | qr q-2 . | w0 |",
+    "clef.G-2 b5 q8 q9 N4 e4 * qr | s=2 =s=3 =s=4 =s5 h1 |",
+]
+
+
+@pytest.fixture
+def mixed(smoke_checkpoint, muscima_root, real_repository):
+    def make(ratio: float, style: str = "per-staff", seed: int = 0) -> MixedSymbolRepository:
+        return open_mixed_repository(smoke_checkpoint, muscima_root, ratio=ratio, device="cpu", style=style,
+                                     seed=seed, real=real_repository)
+    return make
+
+
+def _render(annotation: str, seed: int, repo=None) -> np.ndarray:
+    random.seed(seed)
+    np.random.seed(seed)
+    return mashcima.synthesize(annotation, symbol_repository=repo)
+
+
+def test_ratio_zero_is_bit_identical_to_plain_mashcima(mixed, real_repository):
+    with installed(mixed(0.0)):
+        ours = [_render(a, seed) for seed, a in enumerate(ANNOTATIONS)]  # through Mashcima's default repository
+    plain = [_render(a, seed, real_repository) for seed, a in enumerate(ANNOTATIONS)]
+    for a, b in zip(ours, plain):
+        assert a.shape == b.shape and np.array_equal(a, b)
+
+
+def test_ratio_one_generates_every_covered_draw(mixed):
+    repo = mixed(1.0)
+    repo.start_staff(seed=3)
+    _render(ANNOTATIONS[0], 3, repo)
+    assert repo.counts.generated > 5 and repo.counts.real == 0
+
+
+def test_ratio_one_changes_the_image(mixed, real_repository):
+    assert not np.array_equal(_render(ANNOTATIONS[0], 1, mixed(1.0)), _render(ANNOTATIONS[0], 1, real_repository))
+
+
+def test_generated_note_is_a_mashcima_sprite_group_with_real_geometry(mixed, real_repository):
+    repo = mixed(1.0)
+    real = real_repository.EIGHTH_NOTES[7]
+    gen = repo.EIGHTH_NOTES[7]
+    assert isinstance(gen, SpriteGroup) and set(gen.sprites) == set(real.sprites) == {"notehead", "stem", "flag_8"}
+    assert set(gen.points) == {"stem_head"}
+    for name in gen.sprites:
+        g, r = gen.sprite(name), real.sprite(name)
+        assert (g.x, g.y, g.mask.shape) == (r.x, r.y, r.mask.shape)
+        assert g.mask.dtype == np.float32 and 0.0 <= g.mask.min() and g.mask.max() <= 1.0
+        assert not np.array_equal(g.mask, r.mask)
+    assert real.sprite("notehead").mask is not gen.sprite("notehead").mask  # the real item is untouched
+
+
+def test_generated_accidental_is_a_sprite_at_the_real_offset(mixed, real_repository):
+    gen, real = mixed(1.0).SHARPS[4], real_repository.SHARPS[4]
+    assert isinstance(gen, Sprite) and (gen.x, gen.y, gen.mask.shape) == (real.x, real.y, real.mask.shape)
+
+
+def test_generated_sizes_follow_the_real_size_distribution(mixed, real_repository):
+    repo = mixed(1.0)
+    idx = range(0, len(real_repository.QUARTER_NOTES), 50)
+    gen = [repo.QUARTER_NOTES[i].sprite("notehead").mask.shape for i in idx]
+    real = [real_repository.QUARTER_NOTES[i].sprite("notehead").mask.shape for i in idx]
+    assert np.median(np.array(gen), 0) == pytest.approx(np.median(np.array(real), 0), rel=0.15)
+
+
+def test_categories_the_gan_lacks_stay_real(mixed, real_repository):
+    repo = mixed(1.0)
+    assert repo.LONGA_RESTS is real_repository.LONGA_RESTS  # no multi-measure-rest class in the GAN
+    assert repo.TIME_MARKS["time_4"] is real_repository.TIME_MARKS["time_4"]  # no numeral classes trained
+
+
+def test_per_staff_style_keeps_one_writer_per_staff(mixed, smoke_checkpoint):
+    repo = mixed(1.0)
+    writers = set()
+    for seed in range(12):
+        repo.start_staff(seed)
+        w = repo.writer_style
+        _ = [repo.QUARTER_NOTES[i] for i in range(20)]
+        assert repo.writer_style == w
+        writers.add(w)
+    assert len(writers) > 1 and writers <= {1, 2, 3}
+
+
+def test_per_glyph_style_has_no_staff_writer(mixed):
+    repo = mixed(1.0, style="per-glyph")
+    repo.start_staff(0)
+    assert repo.writer_style is None
+
+
+def test_same_seed_same_staff(mixed):
+    a, b = mixed(0.5, seed=1), mixed(0.5, seed=99)
+    a.start_staff(7)
+    b.start_staff(7)
+    assert np.array_equal(_render(ANNOTATIONS[1], 7, a), _render(ANNOTATIONS[1], 7, b))
+
+
+def test_register_and_unregister_restore_the_previous_default(mixed):
+    before = SymbolRepository.DEFAULT_REPOSITORY
+    repo = install(mixed(0.5))
+    assert SymbolRepository.load_default() is repo
+    uninstall()
+    assert SymbolRepository.DEFAULT_REPOSITORY is before
+
+
+def test_ratio_outside_unit_interval_is_refused(mixed):
+    with pytest.raises(ValueError, match="ratio must be in"):
+        mixed(1.5)
+
+
+def test_fit_glyph_inverts_to_square():
+    from symbol_sources import to_square
+
+    ink = np.zeros((30, 12), np.uint8)
+    ink[2:28, 4:8] = 255
+    back = fit_glyph(to_square(ink, 64).astype(np.float32) / 255, 30, 12)
+    assert back.shape == (30, 12)
+    assert np.abs(back - ink / 255).mean() < 0.05

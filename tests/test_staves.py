@@ -1,0 +1,130 @@
+"""`synthesize-staves`: manifest shares, determinism across shards, resumption, bad annotations."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from ganwriting_mashcima.cli import main
+from symbol_sources.mashcima_provider import open_mixed_repository
+from symbol_sources.staves import StaffJob, StaffJobError, merge_shards, read_manifest, synthesize_staves
+
+SHORT = ["clef.G-2 q4 q5 #6 q6 | h-2 qr |", "clef.G-2 e=3 =e4 q8 | w0 |", "clef.G-2 b5 q5 * q2 . | h6 |",
+         "clef.G-2 qr q1 q2 N3 q3 | q-1 q0 h1 |"]
+
+
+@pytest.fixture
+def annotations(tmp_path):
+    path = tmp_path / "annotations.txt"
+    path.write_text("\n".join(SHORT) + "\n")
+    return path
+
+
+@pytest.fixture
+def repo_for(smoke_checkpoint, muscima_root, real_repository):
+    def make(ratio: float):
+        return open_mixed_repository(smoke_checkpoint, muscima_root, ratio=ratio, device="cpu", real=real_repository)
+    return make
+
+
+def _job(annotations, count: int, ratio: float = 0.5, **kw) -> StaffJob:
+    return StaffJob(count=count, ratio=ratio, mode="beauty", annotations=str(annotations), **kw)
+
+
+def _files(folder):
+    return {p.name: p.read_bytes() for p in (folder / "images").iterdir()}
+
+
+def test_generated_share_at_half_ratio_over_200_staves(repo_for, annotations, tmp_path):
+    synthesize_staves(repo_for(0.5), _job(annotations, 200), tmp_path / "out", progress=False)
+    records = read_manifest(tmp_path / "out")
+    real, generated = sum(r["real"] for r in records), sum(r["generated"] for r in records)
+    assert len(records) == 200 and generated / (real + generated) == pytest.approx(0.5, abs=0.05)
+
+
+def test_ratio_one_generates_every_covered_glyph(repo_for, annotations, tmp_path):
+    synthesize_staves(repo_for(1.0), _job(annotations, 8, ratio=1.0), tmp_path / "out", progress=False)
+    records = read_manifest(tmp_path / "out")
+    assert all(r["real"] == 0 and r["generated"] > 0 for r in records)
+
+
+def test_manifest_lines_name_image_annotation_seed_and_style(repo_for, annotations, tmp_path):
+    synthesize_staves(repo_for(0.5), _job(annotations, 3), tmp_path / "out", progress=False)
+    r = read_manifest(tmp_path / "out")[2]
+    assert r["file"] == "images/000002.png" and (tmp_path / "out" / r["file"]).is_file()
+    assert r["annotation"] == SHORT[2] and r["line"] == 3 and r["writer_style"] in (1, 2, 3)
+    assert json.loads((tmp_path / "out" / "config.json").read_text())["ratio"] == 0.5
+
+
+def test_shards_merged_equal_one_run(repo_for, annotations, tmp_path):
+    synthesize_staves(repo_for(0.5), _job(annotations, 6), tmp_path / "whole", progress=False)
+    for k in (1, 2, 3):
+        synthesize_staves(repo_for(0.5), _job(annotations, 6, shard=(k, 3)), tmp_path / f"s{k}", progress=False)
+    merge_shards([tmp_path / "s3", tmp_path / "s1", tmp_path / "s2"], tmp_path / "merged")
+    assert _files(tmp_path / "merged") == _files(tmp_path / "whole")
+    assert read_manifest(tmp_path / "merged") == read_manifest(tmp_path / "whole")
+
+
+def test_merge_refuses_shards_of_different_runs(repo_for, annotations, tmp_path):
+    synthesize_staves(repo_for(0.5), _job(annotations, 4, shard=(1, 2)), tmp_path / "a", progress=False)
+    synthesize_staves(repo_for(0.5), _job(annotations, 4, shard=(2, 2), seed=1), tmp_path / "b", progress=False)
+    with pytest.raises(StaffJobError, match="different runs"):
+        merge_shards([tmp_path / "a", tmp_path / "b"], tmp_path / "m")
+
+
+def test_resume_finishes_an_interrupted_run_without_redoing_staves(repo_for, annotations, tmp_path):
+    job = _job(annotations, 6)
+    synthesize_staves(repo_for(0.5), job, tmp_path / "whole", progress=False)
+    out = tmp_path / "cut"
+    synthesize_staves(repo_for(0.5), job, out, progress=False)
+    lines = (out / "manifest.jsonl").read_bytes().splitlines(keepends=True)
+    (out / "manifest.jsonl").write_bytes(b"".join(lines[:3]) + lines[3][:20])  # killed mid-append
+    (out / "images" / "000005.png").unlink()
+    kept = (out / "images" / "000001.png").stat().st_mtime_ns
+    stats = synthesize_staves(repo_for(0.5), job, out, resume=True, progress=False)
+    assert stats == {"written": 3, "skipped": 0, "already_done": 3}
+    assert (out / "images" / "000001.png").stat().st_mtime_ns == kept
+    assert _files(out) == _files(tmp_path / "whole") and read_manifest(out) == read_manifest(tmp_path / "whole")
+
+
+def test_unparsable_annotation_is_skipped_named_and_counted(repo_for, tmp_path):
+    path = tmp_path / "a.txt"
+    path.write_text(f"{SHORT[0]}\nclef.G-2 q4 =e5 zz9 |\n{SHORT[1]}\n")
+    with pytest.warns(UserWarning, match="line 2"):
+        stats = synthesize_staves(repo_for(0.5), _job(path, 3), tmp_path / "out", progress=False)
+    records = read_manifest(tmp_path / "out")
+    assert stats["written"] == 2 and stats["skipped"] == 1
+    assert records[1]["skipped"] and records[1]["line"] == 2 and "file" not in records[1]
+
+
+def test_existing_output_needs_resume_or_overwrite(repo_for, annotations, tmp_path):
+    synthesize_staves(repo_for(0.5), _job(annotations, 2), tmp_path / "out", progress=False)
+    with pytest.raises(StaffJobError, match="--resume"):
+        synthesize_staves(repo_for(0.5), _job(annotations, 2), tmp_path / "out", progress=False)
+
+
+def test_resume_with_other_settings_is_refused(repo_for, annotations, tmp_path):
+    synthesize_staves(repo_for(0.5), _job(annotations, 2), tmp_path / "out", progress=False)
+    with pytest.raises(StaffJobError, match="other settings"):
+        synthesize_staves(repo_for(0.5), _job(annotations, 2, ratio=0.7), tmp_path / "out", resume=True,
+                          progress=False)
+
+
+def test_two_workers_write_the_same_staves_as_one(repo_for, annotations, tmp_path):
+    synthesize_staves(repo_for(0.5), _job(annotations, 4), tmp_path / "one", progress=False)
+    synthesize_staves(repo_for(0.5), _job(annotations, 4), tmp_path / "two", progress=False, workers=2)
+    assert _files(tmp_path / "two") == _files(tmp_path / "one")
+    assert sorted(r["index"] for r in read_manifest(tmp_path / "two")) == [0, 1, 2, 3]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--ratio", "1.5"], "1.5 is not in the range"),
+    (["--checkpoint", "{tmp}/missing.pt"], "missing.pt"),
+    (["--shard", "3/2"], "--shard must be K/N"),
+])
+def test_cli_bad_input_is_one_line(args, message, tmp_path, muscima_root):
+    args = [a.replace("{tmp}", str(tmp_path)) for a in args]
+    r = CliRunner().invoke(main, ["synthesize-staves", "--out", str(tmp_path / "o"), "--count", "2",
+                                  "--muscima-pp", str(muscima_root), *args])
+    assert r.exit_code != 0 and message in r.output and "Traceback" not in r.output

@@ -1,5 +1,5 @@
 """Writer-style-conditioned glyph GAN. Knows nothing of Mashcima or MUSCIMA++: it reads glyph sets."""
-from gan.checkpoint import CheckpointError, GlyphSampler, load_generator
+from gan.checkpoint import CheckpointError, GlyphSampler, export_sampler, load_generator
 from gan.config import PRESETS, ConfigError, TrainConfig
 from gan.evaluation import EvalSettings, evaluate
 from gan.files import atomic_save_npz, atomic_write, atomic_write_bytes, atomic_write_json, prepare_output_dir

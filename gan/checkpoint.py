@@ -12,6 +12,8 @@ A checkpoint is a dict of plain tensors, numbers, strings, lists and dicts, read
   optimizers            {G, D, R}: state dicts
   rng                   torch, numpy, python, trainer (noise) generator states, as tensors
   style_bank            (n_writers, n_refs, S, S) uint8 reference glyphs per training writer (255 = ink)
+  sampling_only         True in an ``export_sampler`` file: networks holds G_ema alone, no optimizers or RNG
+                        state; it samples like the full checkpoint but cannot be resumed
 """
 from __future__ import annotations
 
@@ -60,6 +62,17 @@ def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
     if missing:
         raise CheckpointError(f"{path} lacks {', '.join(missing)}; it is damaged")
     return ck
+
+
+def export_sampler(src: str | os.PathLike, dst: str | os.PathLike) -> Path:
+    """Write the part of checkpoint ``src`` that sampling needs (EMA generator, style bank, metadata).
+
+    A few MB instead of tens: what ships with the package and what a user hands to the Mashcima provider.
+    """
+    ck = load_checkpoint(src)
+    keep = {k: ck[k] for k in REQUIRED_KEYS if k not in ("networks", "optimizers", "rng")}
+    return save_checkpoint(dst, {**keep, "networks": {"G_ema": ck["networks"]["G_ema"]}, "optimizers": {},
+                                 "rng": {}, "sampling_only": True})
 
 
 def build_generator(config: TrainConfig, n_classes: int, image_size: int) -> GlyphGenerator:

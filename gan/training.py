@@ -149,6 +149,9 @@ class Trainer:
                 "style_bank": self.style_bank}
 
     def load_state_dict(self, ck: dict[str, Any], source: str) -> None:
+        if ck.get("sampling_only"):
+            raise CheckpointError(f"{source} is a sampling-only export (no optimizer or discriminator state); "
+                                  "resume from the run's own latest.pt or checkpoints/")
         if list(ck["classes"]) != list(self.classes) or list(ck["writers"]) != list(self.writers) \
                 or int(ck["image_size"]) != self.image_size:
             raise CheckpointError(f"{source} was trained on other classes, writers or image size than this data")

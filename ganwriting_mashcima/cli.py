@@ -194,10 +194,10 @@ def download(dest: Path, url: str | None, overwrite: bool) -> None:
 
 
 def _register_commands() -> None:
-    from ganwriting_mashcima.cli_gan import evaluate, sample, train
+    from ganwriting_mashcima.cli_gan import evaluate, export_sampler_cmd, sample, train
     from ganwriting_mashcima.cli_staves import synthesize_staves_cmd
 
-    for command in (train, sample, evaluate):
+    for command in (train, sample, evaluate, export_sampler_cmd):
         main.add_command(command)
     main.add_command(synthesize_staves_cmd, name="synthesize-staves")
 

@@ -170,3 +170,24 @@ def evaluate(checkpoint: Path, data_dir: Path, eval_data_dir: Path, out: Path, n
     click.echo(json.dumps({"gan_test": report["gan_test"]["overall"], "gan_train_ratio": report["gan_train"]["ratio"],
                            "fid": report["fid"]["overall"], "fid_real_vs_real": report["fid"]["real_vs_real"],
                            "style_accuracy": report["style"]["writer_accuracy_generated"]}))
+
+
+@click.command("export-sampler")
+@click.option("--checkpoint", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="A training checkpoint (RUN/latest.pt or RUN/checkpoints/epoch_NNNN.pt).")
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="File to write.")
+@click.option("--overwrite", is_flag=True, help="Replace an existing --out.")
+@one_line_errors
+def export_sampler_cmd(checkpoint: Path, out: Path, overwrite: bool) -> None:
+    """Write the sampling part of a checkpoint (EMA generator + style bank): a few MB, not resumable.
+
+    \b
+    Example:
+      ganmash export-sampler --checkpoint runs/cpu/latest.pt --out glyph-gan.pt
+    """
+    from gan import export_sampler
+
+    if out.exists() and not overwrite:
+        raise FileExistsError(f"{out} exists; pass --overwrite to replace it")
+    path = export_sampler(checkpoint, out)
+    click.echo(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")

@@ -107,3 +107,27 @@ def test_unknown_class_lists_the_valid_ones(checkpoint):
 def test_unknown_writer_lists_the_valid_ones(checkpoint):
     with pytest.raises(ConfigError, match="writer 99 .* has: 1, 2"):
         load_generator(checkpoint).sample(["disk"], writer=99)
+
+
+def test_sampling_export_samples_like_the_full_checkpoint_and_is_small(tmp_path, smoke_checkpoint):
+    from gan import export_sampler, load_generator
+
+    small = export_sampler(smoke_checkpoint, tmp_path / "small.pt")
+    assert small.stat().st_size < smoke_checkpoint.stat().st_size / 2
+    full, lean = load_generator(smoke_checkpoint), load_generator(small)
+    assert lean.classes == full.classes and lean.writers == full.writers
+    np.testing.assert_array_equal(lean.sample(["stem", "sharp"], writer=1, n=3, seed=5),
+                                  full.sample(["stem", "sharp"], writer=1, n=3, seed=5))
+
+
+def test_sampling_export_cannot_be_resumed(tmp_path, smoke_checkpoint):
+    from gan import PRESETS, export_sampler, train
+    from gan.glyphset import GlyphSet
+
+    run = tmp_path / "run"
+    run.mkdir()
+    export_sampler(smoke_checkpoint, run / "latest.pt")
+    data = smoke_checkpoint.parent.parent / "glyphs"
+    assert GlyphSet.load(data)
+    with pytest.raises(CheckpointError, match="sampling-only"):
+        train(PRESETS["cpu-smoke"], data, run, resume=True, device="cpu", progress=False, log=lambda s: None)

@@ -131,3 +131,15 @@ def test_fit_glyph_inverts_to_square():
     back = fit_glyph(to_square(ink, 64).astype(np.float32) / 255, 30, 12)
     assert back.shape == (30, 12)
     assert np.abs(back - ink / 255).mean() < 0.05
+
+
+def test_packaged_checkpoint_loads_and_covers_what_mashcima_draws():
+    from gan import load_generator
+    from ganwriting_mashcima import default_checkpoint
+    from symbol_sources.mashcima_provider import CATEGORY_SPRITES
+
+    sampler = load_generator(default_checkpoint(), "cpu")
+    wanted = {c for sprites in CATEGORY_SPRITES.values() for c in sprites.values()}
+    assert wanted <= set(sampler.classes)
+    assert not set(sampler.writers) & {13, 17, 20, 34, 41, 49}
+    assert default_checkpoint().stat().st_size < 25e6

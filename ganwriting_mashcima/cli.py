@@ -7,32 +7,12 @@ from pathlib import Path
 import click
 import numpy as np
 
-from gan import CheckpointError, ConfigError
 from gan.files import prepare_output_dir
-from gan.glyphset import GlyphSet, GlyphSetError
+from gan.glyphset import GlyphSet
 from gan.grid import save_glyph_grid
-from symbol_sources import (EVALUATION_WRITERS, PROJECT_MUSCIMA_PP, DataNotFoundError, DownloadError, MuscimaError,
-                            download_muscima_pp, extract_from_folders, extract_glyph_set, load_muscima_pp,
-                            locate_muscima_pp)
-from symbol_sources.staves import StaffJobError
-
-# Errors caused by what the user asked for: shown as one line, never as a traceback.
-USER_ERRORS: tuple[type[BaseException], ...] = (
-    DataNotFoundError, MuscimaError, GlyphSetError, DownloadError, FileExistsError, PermissionError,
-    NotADirectoryError, FileNotFoundError, CheckpointError, ConfigError, StaffJobError,
-)
-
-
-class FriendlyGroup(click.Group):
-    """A group whose subcommands' user errors end as ``Error: <one line>`` (exit 1)."""
-
-    user_errors = USER_ERRORS
-
-    def invoke(self, ctx: click.Context):
-        try:
-            return super().invoke(ctx)
-        except self.user_errors as e:
-            raise click.ClickException(str(e).splitlines()[0] if str(e) else type(e).__name__) from None
+from ganwriting_mashcima.errors import FriendlyGroup
+from symbol_sources import (EVALUATION_WRITERS, PROJECT_MUSCIMA_PP, download_muscima_pp, extract_from_folders,
+                            extract_glyph_set, load_muscima_pp, locate_muscima_pp)
 
 
 def _one_line_warning(message, category, filename, lineno, file=None, line=None):

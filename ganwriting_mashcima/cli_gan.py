@@ -1,31 +1,15 @@
 """``ganmash train | sample | evaluate``: thin click front of ``gan``. User errors end as one line, no traceback."""
 from __future__ import annotations
 
-import functools
 import json
 from pathlib import Path
 
 import click
 import numpy as np
 
-# Errors caused by what the user asked for: shown as one line, never as a traceback.
-from gan.checkpoint import CheckpointError
-from gan.config import PRESETS, ConfigError
-from gan.glyphset import GlyphSetError
+from gan.config import PRESETS
 
-USER_ERRORS: tuple[type[BaseException], ...] = (GlyphSetError, CheckpointError, ConfigError, FileExistsError,
-                                                FileNotFoundError, PermissionError, NotADirectoryError)
-
-
-def one_line_errors(fn):
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except USER_ERRORS as e:
-            raise click.ClickException(str(e).splitlines()[0] if str(e) else type(e).__name__) from None
-    return wrapper
-
+from ganwriting_mashcima.errors import one_line_errors
 
 DEVICE = click.Choice(["auto", "cpu", "cuda"])
 

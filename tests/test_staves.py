@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import json
 
+import torch  # noqa: F401 (used by a skipif condition)
+
 import pytest
 from click.testing import CliRunner
 
@@ -122,9 +124,11 @@ def test_two_workers_write_the_same_staves_as_one(repo_for, annotations, tmp_pat
     (["--ratio", "1.5"], "1.5 is not in the range"),
     (["--checkpoint", "{tmp}/missing.pt"], "missing.pt"),
     (["--shard", "3/2"], "--shard must be K/N"),
+    pytest.param(["--device", "cuda", "--checkpoint", "{ckpt}"], "no CUDA GPU",
+                 marks=pytest.mark.skipif("torch.cuda.is_available()")),
 ])
-def test_cli_bad_input_is_one_line(args, message, tmp_path, muscima_root):
-    args = [a.replace("{tmp}", str(tmp_path)) for a in args]
+def test_cli_bad_input_is_one_line(args, message, tmp_path, muscima_root, smoke_checkpoint):
+    args = [a.replace("{tmp}", str(tmp_path)).replace("{ckpt}", str(smoke_checkpoint)) for a in args]
     r = CliRunner().invoke(main, ["synthesize-staves", "--out", str(tmp_path / "o"), "--count", "2",
                                   "--muscima-pp", str(muscima_root), *args])
     assert r.exit_code != 0 and message in r.output and "Traceback" not in r.output

@@ -68,7 +68,7 @@ def synthesize_staves_cmd(ctx: click.Context, ratio: float, count: int | None, o
     job = dataclasses.replace(job, checkpoint=str(Path(checkpoint).resolve()))
     ckpt = checkpoint
     stats = synthesize_staves(None, job, out, resume=resume, overwrite=overwrite, workers=workers,
-                              repo_factory=lambda: mixed_repository(ckpt, ratio, device, style,
+                              repo_factory=lambda: mixed_repository(ckpt, ratio, device, style, seed=seed,
                                                                     muscima_pp=muscima_pp))
     click.echo(f"{out}: {stats['written']} staves written, {stats['skipped']} skipped, "
                f"{stats['already_done']} already there")

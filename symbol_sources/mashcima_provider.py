@@ -79,63 +79,32 @@ class StaffCounts:
 
 
 @dataclass
-class GlyphPool:
-    """Generated glyphs for one staff, made in batches on the sampler's device.
+class GlyphBank:
+    """Generated glyphs per (writer, class): one batch of ``size`` made on the sampler's device the first time
+    the pair is needed, then drawn from at random.
 
-    Two ways to fill it. *Lazy*: a class's first request generates a small batch, later ones bigger batches
-    (used when Mashcima is driven directly). *Planned*: a recording pass through the staff notes which
-    draws are generated (real masks stand in; the geometry is the same), then ``replay`` generates exactly
-    those glyphs in one batch and rewinds the staff's random stream for the real pass. Either way the pool
-    starts empty at each staff, so what a staff gets depends only on its seed, never on the staves before
-    it (shards of a long run stay byte-identical to one run).
+    A pair's glyphs depend only on (bank seed, writer, class), never on when they were first needed, and
+    which glyph a draw takes comes from the staff's own random stream. So a staff's content depends only on
+    its seed (shards and resumed runs are byte-identical to one run), and the GAN's cost is paid once per
+    pair, not per staff. ``size`` bounds the variety per writer and class.
     """
 
     sampler: Any  # gan.GlyphSampler
     ratio: float
     style: Style = "per-staff"
-    first_batch: int = 8
-    max_batch: int = 256
-    rng: np.random.Generator = field(default_factory=np.random.default_rng)  # real-or-generated, writer
-    noise: np.random.Generator = field(default_factory=np.random.default_rng)  # the GAN's seeds only
+    size: int = 32
+    seed: int = 0
+    rng: np.random.Generator = field(default_factory=np.random.default_rng)  # the staff's stream
     writer: int | None = None
     counts: StaffCounts = field(default_factory=StaffCounts)
-    _glyphs: dict[str, list[np.ndarray]] = field(default_factory=lambda: defaultdict(list))
-    _next_batch: dict[str, int] = field(default_factory=dict)
-    _recording: list[str] | None = None  # classes asked for, in order, during a recording pass
-    _planned: list[np.ndarray] | None = None  # glyphs for the replay pass, in the order they are asked for
-    _seed: int | None = None
+    _glyphs: dict[tuple[int, str], np.ndarray] = field(default_factory=dict)
 
-    def start_staff(self, seed: int | None = None, record: bool = False) -> None:
-        """New staff: reseed (if given), forget pooled glyphs, pick the staff's writer style, reset counts.
-
-        ``record`` starts a recording pass (needs ``seed``, so the pass can be replayed).
-        """
+    def start_staff(self, seed: int | None = None) -> None:
+        """New staff: reseed (if given), pick the staff's writer style, reset counts."""
         if seed is not None:
             self.rng = np.random.default_rng(seed)
-        self._seed = seed
-        self._glyphs.clear()
-        self._next_batch.clear()
-        self._recording = [] if record else None
-        self._planned = None
         self.counts = StaffCounts()
-        # per-glyph: the sampler draws a random training writer for every glyph
         self.writer = int(self.rng.choice(self.sampler.writers)) if self.style == "per-staff" else None
-        # A stream of its own: generating glyphs must not shift the draws, or a replay would diverge.
-        self.noise = np.random.default_rng(int(self.rng.integers(2**62)))
-
-    @property
-    def recorded(self) -> int:
-        return len(self._recording or ())
-
-    def replay(self) -> None:
-        """End a recording pass: generate what it asked for in one batch, rewind to the staff's start."""
-        if self._recording is None or self._seed is None:
-            raise RuntimeError("replay() needs a recording pass started with start_staff(seed, record=True)")
-        asked = self._recording
-        self.start_staff(self._seed)
-        if asked:
-            glyphs = self.sampler.sample(asked, writer=self.writer, n=1, seed=int(self.noise.integers(2**62)))
-            self._planned = list(glyphs[::-1])
 
     def draw_generated(self) -> bool:
         # rng.random() is consumed even at ratio 0/1, so the stream does not depend on the ratio's value
@@ -146,30 +115,31 @@ class GlyphPool:
             self.counts.real += 1
         return generated
 
+    def glyphs(self, writer: int, cls: str) -> np.ndarray:
+        """The bank of (writer, cls): (size, S, S) uint8, 255 = ink."""
+        key = (writer, cls)
+        if key not in self._glyphs:
+            seed = np.random.SeedSequence([self.seed, writer, *cls.encode()]).generate_state(1, np.uint32)[0]
+            batch = self.sampler.sample([cls], writer=writer, n=self.size, seed=int(seed))
+            self._glyphs[key] = np.round(batch * 255).astype(np.uint8)  # 4x less memory than float
+        return self._glyphs[key]
+
     def take(self, cls: str) -> np.ndarray:
-        """One generated (S, S) float glyph of ``cls``, 1 = ink (lazy filling)."""
-        pool = self._glyphs[cls]
-        if not pool:
-            n = self._next_batch.get(cls, self.first_batch)
-            self._next_batch[cls] = min(2 * n, self.max_batch)  # a class in demand gets bigger batches
-            batch = self.sampler.sample([cls], writer=self.writer, n=n, seed=int(self.noise.integers(2**62)))
-            pool.extend(batch[::-1])
-        return pool.pop()
+        """One generated (S, S) float glyph of ``cls``, 1 = ink, in the staff's (or a random) writer's hand."""
+        writer = self.writer if self.writer is not None else int(self.rng.choice(self.sampler.writers))
+        bank = self.glyphs(writer, cls)
+        return bank[self.rng.integers(len(bank))].astype(np.float32) / 255
 
     def generated_sprite(self, real_mask: np.ndarray, cls: str) -> np.ndarray:
-        if self._recording is not None:
-            self._recording.append(cls)
-            return real_mask  # a stand-in of the right size; this pass's image is thrown away
-        glyph = self._planned.pop() if self._planned else self.take(cls)
         h, w = real_mask.shape
-        mask = fit_glyph(glyph, h, w)
+        mask = fit_glyph(self.take(cls), h, w)
         return _best_orientation(mask, real_mask) if cls in ORIENTABLE else mask
 
 
 class MixedCategory(Sequence):
     """A Mashcima category whose items are, with probability ``ratio``, re-drawn with generated glyphs."""
 
-    def __init__(self, real: list, sprites: dict[str | None, str], pool: GlyphPool) -> None:
+    def __init__(self, real: list, sprites: dict[str | None, str], pool: GlyphBank) -> None:
         self.real = real
         self.sprites = sprites
         self.pool = pool
@@ -214,14 +184,15 @@ class MixedSymbolRepository:
     """
 
     def __init__(self, real, sampler, ratio: float = 0.5, style: Style = "per-staff",
-                 seed: int | None = None, auto_staff: bool = True) -> None:
+                 seed: int | None = None, auto_staff: bool = True, bank_size: int = 32) -> None:
         if not 0.0 <= ratio <= 1.0:
             raise ValueError(f"ratio must be in [0, 1], got {ratio}")
         if style not in STYLES:
             raise ValueError(f"style must be one of {', '.join(STYLES)}, got {style!r}")
         self.real = real
         self.replaced: tuple[Any] | None = None  # (previous default repository,) while installed
-        self.pool = GlyphPool(sampler=sampler, ratio=ratio, style=style, rng=np.random.default_rng(seed))
+        self.pool = GlyphBank(sampler=sampler, ratio=ratio, style=style, size=bank_size, seed=seed or 0,
+                              rng=np.random.default_rng(seed))
         self.auto_staff = auto_staff
         covered = set(sampler.classes)
         self.gan_classes = sorted(covered & {c for m in (*CATEGORY_SPRITES.values(), *TIME_MARK_SPRITES.values())
@@ -243,21 +214,10 @@ class MixedSymbolRepository:
             self.pool.start_staff()
         return self.real.CONFIG
 
-    def start_staff(self, seed: int | None = None, record: bool = False) -> None:
-        """Start a staff explicitly (reseeded for reproducibility); stops ``CONFIG`` from starting staves.
-
-        With ``record``, the next rendering is a recording pass; ``replay()`` then prepares the real one.
-        """
+    def start_staff(self, seed: int | None = None) -> None:
+        """Start a staff explicitly (reseeded for reproducibility); stops ``CONFIG`` from starting staves."""
         self.auto_staff = False
-        self.pool.start_staff(seed, record)
-
-    def replay(self) -> bool:
-        """After a recording pass: generate its glyphs in one batch; False when it generated nothing
-        (then the recording pass's image is already the staff)."""
-        if not self.pool.recorded:
-            return False
-        self.pool.replay()
-        return True
+        self.pool.start_staff(seed)
 
     @property
     def counts(self) -> StaffCounts:

@@ -157,25 +157,15 @@ def _annotation_for(job: StaffJob, i: int, lines: list[tuple[int, str]] | None) 
 
 
 def render_staff(repo, job: StaffJob, i: int, annotation: str) -> np.ndarray:
-    """Staff ``i`` as uint8, black ink on white. Every random stream is seeded from the staff's seed.
-
-    A recording pass finds the staff's generated glyphs, the GAN draws them in one batch, and the same
-    seeds render the staff again with them (Mashcima's rendering is cheap next to the GAN).
-    """
+    """Staff ``i`` as uint8, black ink on white. Every random stream is seeded from the staff's seed."""
     import mashcima
 
     seed = job.staff_seed(i)
+    random.seed(seed)
+    np.random.seed(seed)
+    repo.start_staff(seed)
     synthesize = mashcima.synthesize_for_beauty if job.mode == "beauty" else mashcima.synthesize_for_training
-
-    def render() -> np.ndarray:
-        random.seed(seed)
-        np.random.seed(seed)
-        return synthesize(annotation, symbol_repository=repo)
-
-    repo.start_staff(seed, record=True)
-    ink = render()
-    if repo.replay():
-        ink = render()
+    ink = synthesize(annotation, symbol_repository=repo)
     return np.round((1.0 - np.clip(ink, 0.0, 1.0)) * 255).astype(np.uint8)
 
 

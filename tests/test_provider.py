@@ -103,11 +103,20 @@ def test_per_glyph_style_has_no_staff_writer(mixed):
     assert repo.writer_style is None
 
 
-def test_same_seed_same_staff(mixed):
-    a, b = mixed(0.5, seed=1), mixed(0.5, seed=99)
+def test_a_staff_depends_only_on_its_seed_not_on_the_staves_before_it(mixed):
+    a, b = mixed(0.5, seed=1), mixed(0.5, seed=1)
+    b.start_staff(3)
+    _render(ANNOTATIONS[0], 3, b)  # fills b's glyph bank differently from a's
     a.start_staff(7)
     b.start_staff(7)
     assert np.array_equal(_render(ANNOTATIONS[1], 7, a), _render(ANNOTATIONS[1], 7, b))
+
+
+def test_the_run_seed_changes_the_generated_glyphs(mixed):
+    a, b = mixed(1.0, seed=1), mixed(1.0, seed=2)
+    a.start_staff(7)
+    b.start_staff(7)
+    assert not np.array_equal(_render(ANNOTATIONS[1], 7, a), _render(ANNOTATIONS[1], 7, b))
 
 
 def test_register_and_unregister_restore_the_previous_default(mixed):

@@ -107,17 +107,12 @@ def test_start_epoch_without_that_checkpoint_lists_the_existing_ones(glyph_dir, 
         train(TINY.replace(epochs=8), glyph_dir, run, start_epoch=7, progress=False, log=lambda s: None)
 
 
-REAL = __import__("pathlib").Path(__file__).resolve().parents[1] / "data" / "glyphs-64"
-
-
-@pytest.mark.skipif(not (REAL / "manifest.json").is_file(), reason="real glyph set data/glyphs-64 not extracted")
-def test_a_tiny_real_subset_trains_and_samples(tmp_path):
+def test_a_tiny_real_subset_trains_and_samples(small_glyph_set, tmp_path):
     import numpy as np
 
     from gan.checkpoint import load_generator
-    from gan.glyphset import GlyphSet
 
-    real = GlyphSet.load(REAL)
+    real = small_glyph_set  # real MUSCIMA++ glyphs (tests/conftest.py)
     keep = np.zeros(len(real.images), bool)
     for c in range(len(real.classes)):  # 2 glyphs per class of the first 3 writers
         for w in real.writer_ids[:3]:
@@ -126,8 +121,8 @@ def test_a_tiny_real_subset_trains_and_samples(tmp_path):
     train(TINY.replace(epochs=1), subset.save(tmp_path / "glyphs"), tmp_path / "run", progress=False,
           log=lambda s: None)
     sampler = load_generator(tmp_path / "run" / "latest.pt")
-    x = sampler.sample(["sharp", "g-clef"], writer=real.writer_ids[0], n=2, seed=0)
-    assert x.shape == (4, 64, 64) and sampler.classes == real.classes
+    x = sampler.sample(["sharp", "flat"], writer=real.writer_ids[0], n=2, seed=0)
+    assert x.shape == (4, real.image_size, real.image_size) and sampler.classes == real.classes
 
 
 def test_ctrl_c_saves_mid_epoch_and_resume_is_still_bit_identical(glyph_dir, tmp_path):

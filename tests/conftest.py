@@ -83,3 +83,16 @@ def real_repository(muscima_root, cache_dir):
     from symbol_sources.mashcima_repository import build_mashcima_repository
 
     return build_mashcima_repository(muscima_root, writers=PROVIDER_WRITERS, cache_dir=cache_dir)
+
+
+@pytest.fixture(scope="module")
+def glyph_set():
+    """A procedural glyph set (3 classes, 2 "writers", 32 px): GAN mechanics without data loading."""
+    from gan.synthetic import toy_glyph_set
+
+    return toy_glyph_set(n_classes=3, n_writers=2, per_cell=4, image_size=32)
+
+
+@pytest.fixture(scope="module")
+def glyph_dir(glyph_set, tmp_path_factory):
+    return glyph_set.save(tmp_path_factory.mktemp("glyphs"))

@@ -5,23 +5,11 @@ import pytest
 import torch
 from click.testing import CliRunner
 
-from gan.synthetic import toy_glyph_set
 from ganwriting_mashcima.cli_gan import evaluate, sample, train
 
 torch.set_num_threads(1)  # tiny networks: more threads only add sync overhead, and thrash on a busy machine
 
 SMOKE = ["--preset", "cpu-smoke", "--epochs", "1"]
-
-
-@pytest.fixture(scope="module")
-def glyph_set():
-    """Swap for a tiny subset of the real set to test on real glyphs."""
-    return toy_glyph_set(n_classes=3, n_writers=2, per_cell=4, image_size=32)
-
-
-@pytest.fixture(scope="module")
-def glyph_dir(glyph_set, tmp_path_factory):
-    return glyph_set.save(tmp_path_factory.mktemp("glyphs"))
 
 
 @pytest.fixture(scope="module")

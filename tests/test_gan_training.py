@@ -6,24 +6,12 @@ import torch
 
 from gan.checkpoint import CheckpointError, load_checkpoint
 from gan.config import PRESETS
-from gan.synthetic import toy_glyph_set
 from gan.training import Trainer, train
 
 torch.set_num_threads(1)  # tiny networks: more threads only add sync overhead, and thrash on a busy machine
 
 TINY = PRESETS["cpu-smoke"].replace(glyphs_per_epoch=32, batch_size=8, save_every=1, channels=4, style_dim=8,
                                     z_dim=4, class_dim=4, k_refs=2, penalty="r1", penalty_every=2)
-
-
-@pytest.fixture(scope="module")
-def glyph_set():
-    """Swap for a tiny subset of the real set to test on real glyphs."""
-    return toy_glyph_set(n_classes=3, n_writers=2, per_cell=4, image_size=32)
-
-
-@pytest.fixture(scope="module")
-def glyph_dir(glyph_set, tmp_path_factory):
-    return glyph_set.save(tmp_path_factory.mktemp("glyphs"))
 
 
 def _train_step_changes_weights(glyph_set, device):

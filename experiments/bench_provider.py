@@ -26,7 +26,7 @@ from symbol_sources.staves import StaffJob, synthesize_staves
 
 
 def _staves_per_s(repo, ratio: float, staves: int, mode: str) -> float:
-    repo.pool.ratio = ratio
+    repo.bank.ratio = ratio
     job = StaffJob(count=staves, ratio=ratio, seed=1, mode=mode)
     with tempfile.TemporaryDirectory() as out:
         t = time.perf_counter()
@@ -54,7 +54,7 @@ def main() -> None:
     provider_s = time.perf_counter() - t
 
     cold = _staves_per_s(repo, 0.5, args.staves, args.mode)  # fills the bank for these staves' writers
-    bank_pairs = len(repo.pool._glyphs)
+    bank_pairs = repo.bank.pairs
     _staves_per_s(repo, 1.0, args.staves, args.mode)  # and the classes only ratio 1 reaches
     rates = {r: _staves_per_s(repo, r, args.staves, args.mode) for r in (0.0, 0.5, 1.0)}
     print(json.dumps({
@@ -62,7 +62,7 @@ def main() -> None:
         "device": str(device), "mode": args.mode, "staves_per_ratio": args.staves,
         "real_repository_build_s": round(real_s, 1), "provider_start_s": round(provider_s, 2),
         "first_pass_ratio_0.5_staves_per_s": round(cold, 2),
-        "bank_pairs_after_first_pass": bank_pairs, "bank_size": repo.pool.size,
+        "bank_pairs_after_first_pass": bank_pairs, "bank_size": repo.bank.size,
         "staves_per_s": {str(r): round(v, 2) for r, v in rates.items()},
         "speed_ratio_0.5_vs_0": round(rates[0.5] / rates[0.0], 2),
         "speed_ratio_1_vs_0": round(rates[1.0] / rates[0.0], 2),

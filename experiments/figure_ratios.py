@@ -33,7 +33,7 @@ def main() -> None:
     ratios = (0.0, 0.5, 1.0)
     images, notes = [], []
     for r in ratios:
-        repo.pool.ratio = r
+        repo.bank.ratio = r
         job = StaffJob(count=1, ratio=r, seed=args.seed, mode="beauty")
         images.append(render_staff(repo, job, 0, args.annotation))
         notes.append(f"ratio {r}: {repo.counts.generated} of {repo.counts.real + repo.counts.generated} "

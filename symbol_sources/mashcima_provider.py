@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import copy
 import os
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator, Literal
@@ -115,6 +114,11 @@ class GlyphBank:
             self.counts.real += 1
         return generated
 
+    @property
+    def pairs(self) -> int:
+        """(writer, class) pairs generated so far."""
+        return len(self._glyphs)
+
     def glyphs(self, writer: int, cls: str) -> np.ndarray:
         """The bank of (writer, cls): (size, S, S) uint8, 255 = ink."""
         key = (writer, cls)
@@ -139,10 +143,10 @@ class GlyphBank:
 class MixedCategory(Sequence):
     """A Mashcima category whose items are, with probability ``ratio``, re-drawn with generated glyphs."""
 
-    def __init__(self, real: list, sprites: dict[str | None, str], pool: GlyphBank) -> None:
+    def __init__(self, real: list, sprites: dict[str | None, str], bank: GlyphBank) -> None:
         self.real = real
         self.sprites = sprites
-        self.pool = pool
+        self.bank = bank
 
     def __len__(self) -> int:
         return len(self.real)
@@ -151,7 +155,7 @@ class MixedCategory(Sequence):
         if isinstance(index, slice):
             return self.real[index]
         item = self.real[index]
-        if not self.pool.draw_generated():
+        if not self.bank.draw_generated():
             return item
         return self._generated_like(item)
 
@@ -162,12 +166,12 @@ class MixedCategory(Sequence):
         from mashcima.Sprite import Sprite
 
         if None in self.sprites:  # a bare Sprite
-            return Sprite(item.x, item.y, self.pool.generated_sprite(item.mask, self.sprites[None]))
+            return Sprite(item.x, item.y, self.bank.generated_sprite(item.mask, self.sprites[None]))
         group = copy.deepcopy(item)
         for name, cls in self.sprites.items():
             if name in group.sprites:
                 sprite = group.sprites[name]
-                sprite.mask = self.pool.generated_sprite(sprite.mask, cls)
+                sprite.mask = self.bank.generated_sprite(sprite.mask, cls)
         if "stem" in self.sprites and "stem_head" in group.points:
             stem = group.sprites["stem"]
             # Mashcima anchors beams at the stem's top row, at its inkiest column
@@ -191,42 +195,40 @@ class MixedSymbolRepository:
             raise ValueError(f"style must be one of {', '.join(STYLES)}, got {style!r}")
         self.real = real
         self.replaced: tuple[Any] | None = None  # (previous default repository,) while installed
-        self.pool = GlyphBank(sampler=sampler, ratio=ratio, style=style, size=bank_size, seed=seed or 0,
+        self.bank = GlyphBank(sampler=sampler, ratio=ratio, style=style, size=bank_size, seed=seed or 0,
                               rng=np.random.default_rng(seed))
         self.auto_staff = auto_staff
         covered = set(sampler.classes)
-        self.gan_classes = sorted(covered & {c for m in (*CATEGORY_SPRITES.values(), *TIME_MARK_SPRITES.values())
-                                             for c in m.values()})
         self.categories: dict[str, Sequence] = {}
         for name, sprites in CATEGORY_SPRITES.items():
             self.categories[name] = self._mixed(getattr(real, name), sprites, covered)
         self.TIME_MARKS = {key: self._mixed(items, TIME_MARK_SPRITES.get(key, {}), covered)
                            for key, items in real.TIME_MARKS.items()}
-        self.pool.start_staff()
+        self.bank.start_staff()
 
     def _mixed(self, items: list, sprites: dict[str | None, str], covered: set[str]) -> Sequence:
         usable = {k: c for k, c in sprites.items() if c in covered}
-        return MixedCategory(items, usable, self.pool) if usable else items
+        return MixedCategory(items, usable, self.bank) if usable else items
 
     @property
     def CONFIG(self):  # noqa: N802 (Mashcima's attribute name)
         if self.auto_staff:
-            self.pool.start_staff()
+            self.bank.start_staff()
         return self.real.CONFIG
 
     def start_staff(self, seed: int | None = None) -> None:
         """Start a staff explicitly (reseeded for reproducibility); stops ``CONFIG`` from starting staves."""
         self.auto_staff = False
-        self.pool.start_staff(seed)
+        self.bank.start_staff(seed)
 
     @property
     def counts(self) -> StaffCounts:
         """Real and generated draws since the staff started."""
-        return self.pool.counts
+        return self.bank.counts
 
     @property
     def writer_style(self) -> int | None:
-        return self.pool.writer
+        return self.bank.writer
 
     def __getattr__(self, name: str):
         categories = self.__dict__.get("categories", {})

@@ -240,8 +240,7 @@ def synthesize_staves(repo, job: StaffJob, out: str | os.PathLike, resume: bool 
     todo = [i for i in job.indices() if i not in done]
     if todo:
         repo = repo if repo is not None else repo_factory()
-        if workers > 1 and getattr(repo.pool.sampler, "device", None) is not None \
-                and str(repo.pool.sampler.device).startswith("cuda"):
+        if workers > 1 and str(getattr(repo.bank.sampler, "device", "cpu")).startswith("cuda"):
             raise StaffJobError("--workers > 1 needs the CPU; one process already keeps a GPU busy")
         if workers == 1:
             _write_staves(repo, job, out, todo, lines, progress)

@@ -71,9 +71,14 @@ def _as_input(images: np.ndarray) -> torch.Tensor:
 
 
 def train_classifier(images: np.ndarray, targets: np.ndarray, n_out: int, settings: EvalSettings,
-                     device: torch.device, seed: int) -> GlyphClassifier:
-    """Train on (N, S, S) glyphs (uint8 255 = ink or float 1 = ink) with a few pixels of random shift."""
+                     device: torch.device, seed: int, weights: np.ndarray | None = None) -> GlyphClassifier:
+    """Train on (N, S, S) glyphs (uint8 255 = ink or float 1 = ink) with a few pixels of random shift.
+
+    Batches are drawn uniformly with replacement, or in proportion to ``weights`` (N,) when given (e.g. to fix the
+    share of each source in a batch when two sources are concatenated).
+    """
     g = torch.Generator().manual_seed(seed)
+    p = None if weights is None else torch.as_tensor(np.asarray(weights, np.float64))
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         clf = GlyphClassifier(n_out, images.shape[1]).to(device)
@@ -82,7 +87,8 @@ def train_classifier(images: np.ndarray, targets: np.ndarray, n_out: int, settin
     x_all, y_all = _as_input(images), torch.from_numpy(targets.astype(np.int64))
     clf.train()
     for _ in range(settings.classifier_steps):
-        idx = torch.randint(len(x_all), (settings.classifier_batch,), generator=g)
+        idx = torch.randint(len(x_all), (settings.classifier_batch,), generator=g) if p is None \
+            else torch.multinomial(p, settings.classifier_batch, replacement=True, generator=g)
         dx, dy = torch.randint(-2, 3, (2,), generator=g).tolist()
         x = torch.roll(x_all[idx], shifts=(dx, dy), dims=(2, 3)).to(device)
         loss = F.cross_entropy(clf(x), y_all[idx].to(device))

@@ -174,12 +174,17 @@ def download(dest: Path, url: str | None, overwrite: bool) -> None:
 
 
 def _register_commands() -> None:
+    from ganwriting_mashcima.cli_benchmark import benchmark
     from ganwriting_mashcima.cli_gan import evaluate, export_sampler_cmd, sample, train
+    from ganwriting_mashcima.cli_recognition import recognize, staves
     from ganwriting_mashcima.cli_staves import synthesize_staves_cmd
 
     for command in (train, sample, evaluate, export_sampler_cmd):
         main.add_command(command)
     main.add_command(synthesize_staves_cmd, name="synthesize-staves")
+    main.add_command(recognize)
+    benchmark.add_command(staves)
+    main.add_command(benchmark)
 
 
 _register_commands()

@@ -1,0 +1,391 @@
+"""``ganmash benchmark staves``: does mixing GAN glyphs into Mashcima's staves help a recogniser read real staves?
+
+For each ratio (share of glyph draws the GAN makes), Mashcima renders the *same* staves (same annotations,
+same seeds; real symbols only from training writers), a CRNN + CTC recogniser is trained on them with the
+same steps and seed, and read real CVC-MUSCIMA staves of evaluation writers, scored against gold
+transcriptions by symbol error rate (SER): token-level Levenshtein distance / gold token count, per staff,
+averaged over staves. Blank gold staves have no SER; they are skipped and counted.
+
+Layout: ``--work`` holds the rendered staves (large, not for committing): ``ratio_0.50/``...;
+``--out`` holds what is committed: config.json, metrics.jsonl, results.json, results.md, ser.png and
+``recognizer_ratio0.50.pt`` per ratio. Every stage is resumable: rendered staves are resumed by
+``synthesize_staves``, a recogniser whose file matches the config is not retrained.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import numpy as np
+import torch
+from rapidfuzz.distance import Levenshtein
+from tqdm import tqdm
+
+from experiments.staff_recognizer import (LoadedRecognizer, RecognizerSettings, StaffRecognizer, TokenCodec,
+                                          batch_tensor, ctc_loss, load_recognizer, mashcima_vocabulary,
+                                          normalise_staff, save_recognizer)
+from gan import atomic_write, atomic_write_bytes, atomic_write_json, resolve_device
+from symbol_sources.real_staves import GoldStaff
+
+CONFIG = "config.json"
+METRICS = "metrics.jsonl"
+
+
+class BenchmarkError(ValueError):
+    """A benchmark run that cannot go ahead as asked (one-line message)."""
+
+
+@dataclass(frozen=True)
+class StaffBenchConfig:
+    preset: str = "cpu"
+    ratios: tuple[float, ...] = (0.0, 0.5, 1.0)
+    staves: int = 1000  # rendered per ratio
+    staff_seed: int = 0  # job seed of the rendered staves: the same for every ratio
+    steps: int = 5000
+    batch_size: int = 8
+    lr: float = 1e-3
+    width_jitter: float = 0.15  # staves are squeezed or stretched by up to this share each time they are read
+    seed: int = 0
+    recognizer: RecognizerSettings = RecognizerSettings()
+    checkpoint: str = ""  # GAN checkpoint that draws the generated glyphs
+    gold: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.ratios or any(not 0.0 <= r <= 1.0 for r in self.ratios):
+            raise BenchmarkError(f"ratios must be in [0, 1], got {list(self.ratios)}")
+        for name in ("staves", "steps", "batch_size"):
+            if getattr(self, name) < 1:
+                raise BenchmarkError(f"{name} must be >= 1, got {getattr(self, name)}")
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d["ratios"] = list(self.ratios)
+        d["recognizer"] = self.recognizer.to_dict()
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "StaffBenchConfig":
+        d = dict(d)
+        return cls(**{**d, "ratios": tuple(d["ratios"]), "recognizer": RecognizerSettings.from_dict(d["recognizer"])})
+
+    def replace(self, **overrides: Any) -> "StaffBenchConfig":
+        return dataclasses.replace(self, **{k: v for k, v in overrides.items() if v is not None})
+
+    def training_key(self, ratio: float) -> str:
+        """What decides one ratio's recogniser: a saved file with this key is reused, not retrained."""
+        fields = {k: v for k, v in self.to_dict().items() if k not in ("preset", "ratios", "gold")}
+        return hashlib.sha256(json.dumps({**fields, "ratio": ratio}, sort_keys=True).encode()).hexdigest()[:16]
+
+
+PRESETS: dict[str, StaffBenchConfig] = {
+    # seconds: for tests
+    "smoke": StaffBenchConfig(preset="smoke", ratios=(0.0, 1.0), staves=4, steps=3, batch_size=2,
+                              recognizer=RecognizerSettings(height=32, channels=(4, 8, 8, 8), lstm_hidden=8,
+                                                            lstm_layers=1)),
+    # ~1 h on 2 CPU cores end to end: 3000 staves x 3 ratios rendered (2 workers), 3 recognisers of ~13 min
+    "cpu": StaffBenchConfig(preset="cpu", staves=3000, steps=6000),
+    # one GPU: Mashcima-paper-sized data and training (rendering stays on CPU workers)
+    "gpu": StaffBenchConfig(preset="gpu", staves=20000, steps=60000, batch_size=32, lr=5e-4,
+                            recognizer=RecognizerSettings(height=64, channels=(32, 64, 128, 192), lstm_hidden=256,
+                                                          lstm_layers=2)),
+}
+
+
+# -- symbol error rate --------------------------------------------------------------------------------------------
+def pitchless(tokens: Sequence[str]) -> list[str]:
+    """Tokens with their pitch removed (``q-4`` -> ``q``, ``#3`` -> ``#``; ``clef.G-2`` -> ``clef.G``)."""
+    from mashcima.vocabulary import to_generic
+
+    return [to_generic(t) for t in tokens]
+
+
+def symbol_error_rate(predicted: Sequence[str], gold: Sequence[str]) -> float:
+    """Token-level Levenshtein distance / gold length (may exceed 1: a prediction can be longer than gold)."""
+    if not gold:
+        raise ValueError("a blank gold staff has no symbol error rate")
+    return Levenshtein.distance(list(predicted), list(gold)) / len(gold)
+
+
+def score_gold(predictions: Sequence[Sequence[str]], gold: Sequence[GoldStaff], vocabulary: Sequence[str],
+               trained_tokens: Sequence[str] | None = None) -> dict[str, Any]:
+    """SER and pitch-less SER per staff and averaged; blank staves skipped and counted.
+
+    Gold tokens the recogniser cannot produce are listed: outside its vocabulary at all, or (when
+    ``trained_tokens`` is known) never in its training labels, such as the ornaments Mashcima does not draw.
+    They count as errors like any other miss.
+    """
+    known, trained = set(vocabulary), set(trained_tokens) if trained_tokens is not None else None
+    rows: list[dict[str, Any]] = []
+    outside: dict[str, int] = {}
+    unseen: dict[str, int] = {}
+    for g, pred in zip(gold, predictions):
+        row: dict[str, Any] = {"writer": g.writer, "page": g.page, "staff": g.staff, "gold": g.annotation,
+                               "predicted": " ".join(pred)}
+        if g.tokens:
+            row["ser"] = round(symbol_error_rate(pred, g.tokens), 4)
+            row["ser_pitchless"] = round(symbol_error_rate(pitchless(pred), pitchless(g.tokens)), 4)
+        for t in g.tokens:
+            if t not in known:
+                outside[t] = outside.get(t, 0) + 1
+            elif trained is not None and t not in trained:
+                unseen[t] = unseen.get(t, 0) + 1
+        rows.append(row)
+    scored = [r for r in rows if "ser" in r]
+    n_gold_tokens = sum(len(g.tokens) for g in gold)
+
+    def ranked(counts: dict[str, int]) -> dict[str, int]:
+        return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+    return {
+        "ser": round(float(np.mean([r["ser"] for r in scored])), 4) if scored else None,
+        "ser_pitchless": round(float(np.mean([r["ser_pitchless"] for r in scored])), 4) if scored else None,
+        "staves_scored": len(scored),
+        "blank_staves_skipped": len(rows) - len(scored),
+        "gold_tokens": n_gold_tokens,
+        "gold_tokens_outside_vocabulary": ranked(outside),
+        "gold_tokens_never_trained": ranked(unseen) if trained is not None else None,
+        "share_unreachable": round((sum(outside.values()) + sum(unseen.values())) / n_gold_tokens, 4)
+        if n_gold_tokens else None,
+        "staves": rows,
+    }
+
+
+def evaluate_recognizer(recognizer: LoadedRecognizer, gold: Sequence[GoldStaff],
+                        images: Sequence[np.ndarray]) -> dict[str, Any]:
+    predictions = recognizer.transcribe(images)
+    return score_gold(predictions, gold, recognizer.codec.vocabulary, recognizer.info.get("trained_tokens"))
+
+
+# -- training ----------------------------------------------------------------------------------------------------
+def read_staves(folder: str | os.PathLike, height: int, codec: TokenCodec) -> tuple[list[np.ndarray], list[list[int]]]:
+    """Normalised images and token labels of a ``synthesize-staves`` folder (staves Mashcima skipped are absent)."""
+    import cv2
+
+    from symbol_sources.staves import read_manifest
+
+    folder = Path(folder)
+    images, labels = [], []
+    for r in read_manifest(folder):
+        if "file" not in r:
+            continue
+        tokens = r["annotation"].split()
+        if codec.unknown(tokens):
+            raise BenchmarkError(f"{folder}: staff {r['index']} has tokens outside the vocabulary: "
+                                 f"{codec.unknown(tokens)}")
+        img = cv2.imread(os.fspath(folder / r["file"]), cv2.IMREAD_GRAYSCALE)
+        if img is None:
+            raise BenchmarkError(f"{folder / r['file']} is not a readable image")
+        images.append((normalise_staff(img, height) * 255).round().astype(np.uint8))  # 4x less memory than floats
+        labels.append(codec.encode(tokens))
+    if not images:
+        raise BenchmarkError(f"{folder} holds no staves to train on")
+    return images, labels
+
+
+def _jittered(image: np.ndarray, rng: np.random.Generator, jitter: float) -> np.ndarray:
+    import cv2
+
+    h, w = image.shape
+    new_w = max(8, round(w * rng.uniform(1 - jitter, 1 + jitter)))
+    return cv2.resize(image, (new_w, h), interpolation=cv2.INTER_AREA).astype(np.float32) / 255
+
+
+def train_recognizer(images: list[np.ndarray], labels: list[list[int]], codec: TokenCodec, config: StaffBenchConfig,
+                     device: torch.device, progress: bool = True,
+                     on_log: Callable[[dict[str, Any]], None] = lambda r: None,
+                     log_every: int = 250) -> StaffRecognizer:
+    """``config.steps`` Adam steps of CTC on random batches; logs mean loss and throughput every ``log_every``."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(config.seed)
+        model = StaffRecognizer(len(codec.vocabulary), config.recognizer).to(device)
+    rng = np.random.default_rng(config.seed)
+    opt = torch.optim.Adam(model.parameters(), lr=config.lr)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=config.lr, total_steps=config.steps, pct_start=0.1)
+    model.train()
+    losses, t0 = [], time.perf_counter()
+    bar = tqdm(range(1, config.steps + 1), unit="step", desc="recogniser", disable=not progress)
+    for step in bar:
+        idx = rng.integers(len(images), size=config.batch_size)
+        batch = [_jittered(images[i], rng, config.width_jitter) for i in idx]
+        x, widths = batch_tensor(batch)
+        # a label longer than the time steps cannot be aligned; CTC's zero_infinity drops such a staff
+        loss = ctc_loss(model, x.to(device), widths, [labels[i] for i in idx])
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+        opt.step()
+        sched.step()
+        losses.append(loss.item())
+        if step % log_every == 0 or step == config.steps:
+            dt = time.perf_counter() - t0
+            record = {"step": step, "loss": round(float(np.mean(losses)), 4),
+                      "staves_per_s": round(len(losses) * config.batch_size / dt, 2)}
+            bar.set_postfix(loss=record["loss"])
+            on_log(record)
+            losses, t0 = [], time.perf_counter()
+    return model.eval()
+
+
+# -- the benchmark ------------------------------------------------------------------------------------------------
+def ratio_name(ratio: float) -> str:
+    return f"ratio{ratio:.2f}"
+
+
+def _prepare_out(out: Path, config: StaffBenchConfig, overwrite: bool) -> None:
+    if out.exists() and not out.is_dir():
+        raise BenchmarkError(f"{out} exists and is not a folder")
+    if out.is_dir() and any(out.iterdir()):
+        saved = json.loads((out / CONFIG).read_text()) if (out / CONFIG).is_file() else None
+        if saved is None and not overwrite:
+            raise BenchmarkError(f"{out} is not empty and holds no benchmark; pass --overwrite or another --out")
+        if saved is not None and saved != config.to_dict() and not overwrite:
+            raise BenchmarkError(f"{out} holds a benchmark run with other settings ({CONFIG}); "
+                                 "pass --overwrite to start over or choose another --out")
+        if overwrite and saved != config.to_dict():
+            for p in out.iterdir():
+                if p.is_file() and (p.name in (CONFIG, METRICS, "results.json", "results.md", "ser.png")
+                                    or p.name.startswith("recognizer_")):
+                    p.unlink()
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write_json(out / CONFIG, config.to_dict())
+
+
+def _append_metric(out: Path, record: dict[str, Any]) -> None:
+    with open(out / METRICS, "a") as f:
+        f.write(json.dumps(record) + "\n")
+
+
+def _render(config: StaffBenchConfig, ratio: float, work: Path, muscima_pp: Path, device: str, workers: int,
+            real_repo: Callable[[], Any], progress: bool) -> Path:
+    from symbol_sources.mashcima_provider import open_mixed_repository
+    from symbol_sources.staves import StaffJob, synthesize_staves
+
+    folder = work / f"ratio_{ratio:.2f}"
+    job = StaffJob(count=config.staves, ratio=ratio, seed=config.staff_seed, mode="training",
+                   checkpoint=config.checkpoint)
+    synthesize_staves(None, job, folder, resume=True, progress=progress, workers=workers,
+                      repo_factory=lambda: open_mixed_repository(config.checkpoint, muscima_pp, ratio=ratio,
+                                                                 device=device, seed=config.staff_seed,
+                                                                 real=real_repo()))
+    return folder
+
+
+def _plot(results: dict[str, Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ratios = [r["ratio"] for r in results["ratios"]]
+    fig, ax = plt.subplots(figsize=(5, 3.4), dpi=120)
+    ax.plot(ratios, [r["ser"] for r in results["ratios"]], "o-", label="SER")
+    ax.plot(ratios, [r["ser_pitchless"] for r in results["ratios"]], "s--", label="SER, pitch ignored")
+    ax.set_xlabel("share of glyphs drawn by the GAN (ratio)")
+    ax.set_ylabel("symbol error rate (lower is better)")
+    ax.set_title(f"{results['staves_scored']} real staves, writers {results['gold_writers']}", fontsize=9)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    atomic_write(path, lambda f: fig.savefig(f, format="png"))
+    plt.close(fig)
+
+
+def _markdown(results: dict[str, Any]) -> str:
+    c = results["config"]
+    lines = [f"# Staff recognition on real CVC-MUSCIMA staves ({c['preset']} preset)", "",
+             f"Recogniser: CRNN + CTC, {c['steps']} steps of batch {c['batch_size']} on {c['staves']} Mashcima "
+             f"staves per ratio (same annotations and seeds for every ratio). Test: "
+             f"{results['staves_scored']} gold staves of writers {results['gold_writers']} "
+             f"({results['blank_staves_skipped']} blank skipped). Gold tokens no recogniser here can output (outside "
+             "the vocabulary or never in its training staves) count as errors: their share is in the last column.",
+             "",
+             "| GAN ratio | SER | SER, pitch ignored | training loss (last) | train time (s) | unreachable gold |",
+             "|---:|---:|---:|---:|---:|---:|"]
+    for r in results["ratios"]:
+        lines.append(f"| {r['ratio']:.2f} | {r['ser']:.3f} | {r['ser_pitchless']:.3f} | "
+                     f"{r['final_loss']:.3f} | {r['train_seconds']:.0f} | {r['share_unreachable']:.1%} |")
+    return "\n".join(lines) + "\n"
+
+
+def run_staff_benchmark(config: StaffBenchConfig, out: str | os.PathLike, work: str | os.PathLike,
+                        muscima_pp: str | os.PathLike, device: str = "auto", workers: int = 1,
+                        overwrite: bool = False, progress: bool = True, log: Callable[[str], None] = print,
+                        real_repository: Any = None) -> dict[str, Any]:
+    """Render, train and score every ratio of ``config``; see the module docstring.
+
+    ``real_repository``: an already built ``mashcima.SymbolRepository`` to draw real symbols from
+    (default: built here over all training writers of ``muscima_pp``).
+    """
+    from symbol_sources import load_muscima_pp
+    from symbol_sources.mashcima_repository import build_mashcima_repository
+    from symbol_sources.real_staves import read_gold, render_gold_staves
+
+    out, work, muscima_pp = Path(out), Path(work), Path(muscima_pp)
+    dev = resolve_device(device)
+    # the cheap checks first: a bad gold row must not cost an hour of rendering and training
+    gold = read_gold(config.gold)
+    log(f"rendering {len(gold)} gold staves from MUSCIMA++")
+    gold_images = render_gold_staves(load_muscima_pp(muscima_pp), gold, source=config.gold)
+    _prepare_out(out, config, overwrite)
+    codec = TokenCodec(mashcima_vocabulary())
+
+    real: list[Any] = [real_repository] if real_repository is not None else []
+
+    def real_repo():  # Mashcima's own repository takes seconds warm, a minute cold: build once, only if needed
+        if not real:
+            real.append(build_mashcima_repository(muscima_pp))
+        return real[0]
+
+    per_ratio = []
+    for ratio in config.ratios:
+        model_path = out / f"recognizer_{ratio_name(ratio)}.pt"
+        key = config.training_key(ratio)
+        recognizer = None
+        if model_path.is_file():
+            loaded = load_recognizer(model_path, dev)
+            if loaded.info.get("training_key") == key:
+                recognizer = loaded
+                log(f"ratio {ratio:.2f}: reusing {model_path}")
+        if recognizer is None:
+            log(f"ratio {ratio:.2f}: rendering {config.staves} staves into {work}")
+            folder = _render(config, ratio, work, muscima_pp, device, workers, real_repo, progress)
+            images, labels = read_staves(folder, config.recognizer.height, codec)
+            log(f"ratio {ratio:.2f}: training the recogniser on {len(images)} staves ({config.steps} steps)")
+            t0 = time.perf_counter()
+            last: dict[str, Any] = {}
+
+            def on_log(record: dict[str, Any], ratio: float = ratio) -> None:
+                last.update(record)
+                _append_metric(out, {"ratio": ratio, **record})
+
+            model = train_recognizer(images, labels, codec, config, dev, progress, on_log)
+            trained = sorted({codec.vocabulary[t - 1] for seq in labels for t in seq})
+            info = {"training_key": key, "ratio": ratio, "training_staves": len(images), "steps": config.steps,
+                    "trained_tokens": trained,
+                    "final_loss": last.get("loss"), "train_seconds": round(time.perf_counter() - t0, 1),
+                    "config": config.to_dict()}
+            save_recognizer(model_path, model, codec, config.recognizer, info)
+            recognizer = load_recognizer(model_path, dev)
+        scored = evaluate_recognizer(recognizer, gold, gold_images)
+        log(f"ratio {ratio:.2f}: SER {scored['ser']:.3f}, pitch ignored {scored['ser_pitchless']:.3f}")
+        per_ratio.append({"ratio": ratio, "recognizer": model_path.name, **{
+            k: recognizer.info.get(k) for k in ("training_staves", "final_loss", "train_seconds")}, **scored})
+
+    first = per_ratio[0]
+    results = {
+        "config": config.to_dict(), "device": str(dev), "gold_file": config.gold,
+        "gold_writers": sorted({g.writer for g in gold}),
+        **{k: first[k] for k in ("staves_scored", "blank_staves_skipped", "gold_tokens",
+                                 "gold_tokens_outside_vocabulary")},
+        "ratios": per_ratio,
+    }
+    atomic_write_json(out / "results.json", results)
+    atomic_write_bytes(out / "results.md", _markdown(results).encode())
+    _plot(results, out / "ser.png")
+    return results

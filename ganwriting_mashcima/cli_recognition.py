@@ -1,0 +1,144 @@
+"""``ganmash benchmark staves`` and ``ganmash recognize``: staff recognition, trained on Mashcima staves, read on real ones."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import click
+
+from experiments.staff_benchmark import PRESETS
+from ganwriting_mashcima.cli_benchmark import number_list, portable_path
+from ganwriting_mashcima.errors import one_line_errors
+
+DEVICE = click.Choice(["auto", "cpu", "cuda"])
+DEFAULT_GOLD = Path("../shared/cvc-muscima-gold/dev.tsv")
+IMAGE_SUFFIXES = (".png",)
+
+
+def _muscima(muscima_pp: Path | None) -> Path:
+    from symbol_sources import locate_muscima_pp
+
+    return locate_muscima_pp(muscima_pp)
+
+
+muscima_pp_option = click.option(
+    "--muscima-pp", type=click.Path(file_okay=False, path_type=Path), default=None,
+    help="MUSCIMA++ v1.0 folder. [default: $GANMASH_MUSCIMA_PP, ./data/muscima-pp/v1.0, then Mashcima's folder]")
+
+
+@click.command()
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Results folder: config.json, metrics.jsonl, results.json/.md, ser.png, recognizer_ratio*.pt.")
+@click.option("--work", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where the rendered training staves go (large). [default: runs/<name of --out>-staves]")
+@click.option("--preset", type=click.Choice(sorted(PRESETS)), default="cpu", show_default=True,
+              help="smoke: seconds (tests); cpu: ~1 h on 2 cores; gpu: a CUDA machine.")
+@click.option("--ratios", callback=number_list(float, "ratios in [0, 1]"), default=None, help="Comma-separated GAN ratios. [default: 0,0.5,1]")
+@click.option("--staves", type=click.IntRange(min=1), default=None, help="Staves rendered per ratio. [default: preset's]")
+@click.option("--steps", type=click.IntRange(min=1), default=None, help="Recogniser training steps. [default: preset's]")
+@click.option("--checkpoint", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="GAN checkpoint for the generated glyphs. [default: the packaged pretrained one]")
+@click.option("--gold", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_GOLD, show_default=True,
+              help="Gold TSV (writer, page, staff, annotation) of the real test staves.")
+@muscima_pp_option
+@click.option("--seed", type=int, default=None, help="Recogniser seed. [default: 0]")
+@click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True,
+              help="Processes rendering staves (CPU).")
+@click.option("--device", type=DEVICE, default="auto", show_default=True, help="auto = CUDA when present.")
+@click.option("--overwrite", is_flag=True, help="Start over in an --out that holds a run with other settings.")
+@one_line_errors
+def staves(out: Path, work: Path | None, preset: str, ratios: tuple[float, ...] | None, staves: int | None,
+           steps: int | None, checkpoint: Path | None, gold: Path, muscima_pp: Path | None, seed: int | None,
+           workers: int, device: str, overwrite: bool) -> None:
+    """Staff recognition SER on real CVC-MUSCIMA staves versus the GAN ratio of the training staves.
+
+    For each ratio, renders the same Mashcima staves (same annotations and seeds, real symbols only from
+    training writers), trains a CRNN + CTC recogniser on them, and scores it on the gold staves of
+    evaluation writers. Re-running the same command resumes where it stopped.
+
+    \b
+    Examples:
+      ganmash benchmark staves --out results/staves-cpu --preset cpu
+      ganmash benchmark staves --out results/staves-gpu --preset gpu --workers 16
+      ganmash benchmark staves --out results/more --ratios 0,0.25,0.5 --staves 2000
+    """
+    from experiments.staff_benchmark import run_staff_benchmark
+    from ganwriting_mashcima.provider import default_checkpoint
+
+    ck = Path(checkpoint) if checkpoint is not None else default_checkpoint()
+    if not ck.is_file():
+        raise FileNotFoundError(f"checkpoint {ck} does not exist")
+    config = PRESETS[preset].replace(ratios=ratios, staves=staves, steps=steps, seed=seed,
+                                     checkpoint=portable_path(ck), gold=portable_path(gold))
+    work = work if work is not None else Path("runs") / f"{out.name}-staves"
+    results = run_staff_benchmark(config, out, work, _muscima(muscima_pp), device=device, workers=workers,
+                                  overwrite=overwrite, log=click.echo)
+    click.echo(f"wrote {out}/results.json, results.md, ser.png")
+    for r in results["ratios"]:
+        click.echo(f"  ratio {r['ratio']:.2f}: SER {r['ser']:.3f} (pitch ignored {r['ser_pitchless']:.3f})")
+
+
+@click.command()
+@click.option("--model", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="A saved staff recogniser (recognizer_*.pt from `ganmash benchmark staves`).")
+@click.option("--gold", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Gold TSV to score against: staves are rendered from MUSCIMA++. [default: none]")
+@click.option("--images", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder of staff images (PNG, black ink on white, any size) to transcribe. [default: none]")
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="JSON report (with --gold) or TSV of image<TAB>annotation (with --images).")
+@muscima_pp_option
+@click.option("--device", type=DEVICE, default="auto", show_default=True, help="auto = CUDA when present.")
+@click.option("--overwrite", is_flag=True, help="Replace an existing --out.")
+@one_line_errors
+def recognize(model: Path, gold: Path | None, images: Path | None, out: Path, muscima_pp: Path | None, device: str,
+              overwrite: bool) -> None:
+    """Read staves with a trained recogniser: score it on a gold file, or transcribe a folder of images.
+
+    \b
+    Examples:
+      ganmash recognize --model results/staves-cpu/recognizer_ratio0.50.pt \\
+          --gold ../shared/cvc-muscima-gold/dev.tsv --out ser.json
+      ganmash recognize --model results/staves-cpu/recognizer_ratio0.50.pt --images my_scans/ --out preds.tsv
+    """
+    import cv2
+
+    from experiments.staff_benchmark import evaluate_recognizer
+    from experiments.staff_recognizer import RecognizerError, load_recognizer
+    from gan import atomic_write_bytes, atomic_write_json, resolve_device
+
+    if (gold is None) == (images is None):
+        raise click.UsageError("give exactly one of --gold and --images")
+    if out.exists() and not overwrite:
+        raise FileExistsError(f"{out} exists; pass --overwrite to replace it")
+    recognizer = load_recognizer(model, resolve_device(device))
+    if gold is not None:
+        from symbol_sources import load_muscima_pp
+        from symbol_sources.real_staves import read_gold, render_gold_staves
+
+        rows = read_gold(gold)
+        staff_images = render_gold_staves(load_muscima_pp(_muscima(muscima_pp)), rows, source=str(gold))
+        report = {"model": str(model), "gold_file": str(gold), **evaluate_recognizer(recognizer, rows, staff_images)}
+        atomic_write_json(out, report)
+        click.echo(f"{out}: SER {report['ser']:.3f} (pitch ignored {report['ser_pitchless']:.3f}) over "
+                   f"{report['staves_scored']} staves, {report['blank_staves_skipped']} blank skipped")
+        return
+    if not images.is_dir():
+        raise FileNotFoundError(f"image folder {images} does not exist")
+    files = sorted(p for p in images.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    if not files:
+        raise FileNotFoundError(f"{images} holds no PNG images")
+    pictures = []
+    for p in files:
+        img = cv2.imread(str(p), cv2.IMREAD_GRAYSCALE)
+        if img is None:
+            raise RecognizerError(f"{p} is not a readable image")
+        pictures.append(img)
+    buf = io.StringIO()
+    writer = csv.writer(buf, delimiter="\t", lineterminator="\n")
+    for p, tokens in zip(files, recognizer.transcribe(pictures)):
+        writer.writerow([p.name, " ".join(tokens)])
+    atomic_write_bytes(out, buf.getvalue().encode())
+    click.echo(f"{out}: {len(files)} staves transcribed")

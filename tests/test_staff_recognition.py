@@ -1,0 +1,292 @@
+"""Staff recognition: real test staves from MUSCIMA++, gold files, SER, the CRNN recogniser and its CLI."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+from click.testing import CliRunner
+
+REPO = Path(__file__).resolve().parent.parent
+GOLD = REPO.parent / "shared" / "cvc-muscima-gold" / "dev.tsv"
+needs_gold = pytest.mark.skipif(not GOLD.is_file(), reason="../shared/cvc-muscima-gold/dev.tsv is not here")
+
+
+def write_gold(path: Path, rows: list[tuple]) -> Path:
+    lines = ["writer\tpage\tstaff\tannotation"] + ["\t".join(map(str, r)) for r in rows]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+# -- gold files and real staves -----------------------------------------------------------------------------------
+@needs_gold
+def test_dev_gold_has_48_staves_of_writers_13_17_20():
+    from symbol_sources.real_staves import read_gold
+
+    gold = read_gold(GOLD)
+    assert len(gold) == 48
+    assert {g.writer for g in gold} == {13, 17, 20}
+    assert gold[0].tokens[0] == "clef.G-2"
+
+
+def test_gold_without_header_is_refused(tmp_path):
+    from symbol_sources.real_staves import GoldError, read_gold
+
+    (tmp_path / "g.tsv").write_text("13\t2\t0\tclef.G-2 q4\n")
+    with pytest.raises(GoldError, match="header"):
+        read_gold(tmp_path / "g.tsv")
+
+
+def test_gold_row_naming_a_missing_page_is_an_error_naming_the_row(tmp_path, muscima):
+    from symbol_sources.real_staves import GoldError, read_gold, render_gold_staves
+
+    gold = read_gold(write_gold(tmp_path / "g.tsv", [(13, 2, 0, "clef.G-2"), (13, 99, 0, "q4")]))
+    with pytest.raises(GoldError, match=r"line 3: MUSCIMA\+\+ has no page 99 of writer 13"):
+        render_gold_staves(muscima, gold, source="g.tsv")
+
+
+def test_gold_row_naming_a_missing_staff_says_how_many_there_are(tmp_path, muscima):
+    from symbol_sources.real_staves import GoldError, read_gold, render_gold_staves
+
+    gold = read_gold(write_gold(tmp_path / "g.tsv", [(13, 2, 40, "q4")]))
+    with pytest.raises(GoldError, match=r"line 2: writer 13 page 2 has \d+ staves"):
+        render_gold_staves(muscima, gold, source="g.tsv")
+
+
+def test_staff_image_is_the_staff_box_grown_by_its_height_black_on_white(muscima):
+    from symbol_sources.real_staves import _document, render_page_staves, staff_boxes
+
+    staves = render_page_staves(muscima, 13, 2)
+    boxes = staff_boxes(muscima, _document(muscima, 13, 2))
+    assert len(staves) == len(boxes) == int(
+        ((muscima.writer == 13) & (muscima.page == 2) & (muscima.class_id == muscima.class_index("staff"))).sum())
+    assert [b[0] for b in boxes] == sorted(b[0] for b in boxes)  # top to bottom
+    top, left, h, w = boxes[1]  # a middle staff: nothing clipped by the page edge vertically
+    assert staves[1].shape == (3 * h, w + 2 * (h // 2))
+    assert set(np.unique(staves[1])) == {0, 255}
+    # the five staff lines are ink across the middle third
+    middle = staves[1][h:2 * h] == 0
+    assert (middle.mean(1) > 0.5).sum() >= 5
+
+
+# -- symbol error rate --------------------------------------------------------------------------------------------
+def test_ser_is_token_edit_distance_over_gold_length():
+    from experiments.staff_benchmark import symbol_error_rate
+
+    assert symbol_error_rate(["clef.G-2", "q4", "|"], ["clef.G-2", "q4", "q5", "|"]) == pytest.approx(0.25)
+    assert symbol_error_rate([], ["q4", "q5"]) == 1.0
+    assert symbol_error_rate(["q4"] * 3, ["q4"]) == 2.0  # longer predictions can pass 1
+
+
+def test_pitchless_ser_forgives_a_wrong_pitch_only():
+    from experiments.staff_benchmark import pitchless, symbol_error_rate
+
+    assert symbol_error_rate(pitchless(["q4", "#-3"]), pitchless(["q5", "#2"])) == 0.0
+    assert symbol_error_rate(pitchless(["h4"]), pitchless(["q4"])) == 1.0
+
+
+def test_scoring_skips_and_counts_blank_staves_and_lists_unreachable_tokens():
+    from experiments.staff_benchmark import score_gold
+    from symbol_sources.real_staves import GoldStaff
+
+    gold = [GoldStaff(13, 2, 0, "q4 trill q5", 2), GoldStaff(13, 2, 1, "", 3), GoldStaff(13, 2, 2, "q4 zz9", 4)]
+    scored = score_gold([["q4", "q5"], [], ["q4"]], gold, vocabulary=["q4", "q5", "trill"], trained_tokens=["q4", "q5"])
+    assert scored["staves_scored"] == 2 and scored["blank_staves_skipped"] == 1
+    assert scored["ser"] == pytest.approx((1 / 3 + 1 / 2) / 2, abs=1e-4)
+    assert scored["gold_tokens_outside_vocabulary"] == {"zz9": 1}
+    assert scored["gold_tokens_never_trained"] == {"trill": 1}
+    assert "ser" not in scored["staves"][1]
+
+
+# -- the recogniser -----------------------------------------------------------------------------------------------
+def test_greedy_ctc_decoding_merges_repeats_and_drops_blanks():
+    from experiments.staff_recognizer import TokenCodec
+
+    codec = TokenCodec(["a", "b"])
+    logits = torch.full((1, 7, 3), -5.0)
+    for t, label in enumerate([1, 1, 0, 1, 2, 2, 0]):
+        logits[0, t, label] = 5.0
+    assert codec.greedy_decode(logits, torch.tensor([7])) == [["a", "a", "b"]]
+    assert codec.greedy_decode(logits, torch.tensor([2])) == [["a"]]
+
+
+def test_recogniser_output_has_a_time_step_per_four_columns():
+    from experiments.staff_recognizer import RecognizerSettings, StaffRecognizer
+
+    settings = RecognizerSettings(height=32, channels=(4, 8, 8, 8), lstm_hidden=8, lstm_layers=1)
+    out = StaffRecognizer(10, settings)(torch.zeros(2, 1, 32, 120))
+    assert out.shape == (2, 30, 11)
+
+
+def tiny_config(**kw):
+    from experiments.staff_benchmark import PRESETS
+
+    return PRESETS["smoke"].replace(gold=str(GOLD), **kw)
+
+
+def test_training_lowers_the_ctc_loss_on_real_mashcima_staves(real_repository, smoke_checkpoint, tmp_path):
+    from experiments.staff_benchmark import read_staves, train_recognizer
+    from experiments.staff_recognizer import TokenCodec, mashcima_vocabulary
+    from symbol_sources.mashcima_provider import open_mixed_repository
+    from symbol_sources.staves import StaffJob, synthesize_staves
+
+    repo = open_mixed_repository(smoke_checkpoint, "unused", ratio=0.0, device="cpu", real=real_repository)
+    synthesize_staves(repo, StaffJob(count=4, ratio=0.0), tmp_path / "staves", progress=False)
+    codec = TokenCodec(mashcima_vocabulary())
+    config = tiny_config(steps=120, batch_size=4, lr=5e-3)
+    images, labels = read_staves(tmp_path / "staves", config.recognizer.height, codec)
+    torch.set_num_threads(1)
+    log: list[dict] = []
+    train_recognizer(images, labels, codec, config, torch.device("cpu"), progress=False, on_log=log.append,
+                     log_every=30)
+    assert log[-1]["loss"] < 0.6 * log[0]["loss"]
+
+
+def test_saved_recogniser_loads_and_reads_the_same(tmp_path):
+    from experiments.staff_recognizer import (RecognizerSettings, StaffRecognizer, TokenCodec, load_recognizer,
+                                              save_recognizer)
+
+    settings = RecognizerSettings(height=32, channels=(4, 8, 8, 8), lstm_hidden=8, lstm_layers=1)
+    codec = TokenCodec(["q4", "q5", "|"])
+    torch.manual_seed(0)
+    model = StaffRecognizer(3, settings).eval()
+    save_recognizer(tmp_path / "r.pt", model, codec, settings, {"ratio": 0.5})
+    loaded = load_recognizer(tmp_path / "r.pt")
+    image = np.full((90, 400), 255, np.uint8)
+    cv2.line(image, (10, 45), (390, 45), 0, 2)
+    x = torch.from_numpy(1 - cv2.resize(image, (142, 32), interpolation=cv2.INTER_AREA) / 255).float()[None, None]
+    assert loaded.info == {"ratio": 0.5}
+    assert torch.equal(loaded.model(x), model(x))
+
+
+def test_a_gan_checkpoint_is_not_a_recogniser(smoke_checkpoint):
+    from experiments.staff_recognizer import RecognizerError, load_recognizer
+
+    with pytest.raises(RecognizerError, match="not a staff recogniser"):
+        load_recognizer(smoke_checkpoint)
+
+
+# -- the benchmark end to end -------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def smoke_benchmark(real_repository, smoke_checkpoint, muscima_root, tmp_path_factory):
+    from experiments.staff_benchmark import run_staff_benchmark
+
+    if not GOLD.is_file():
+        pytest.skip("../shared/cvc-muscima-gold/dev.tsv is not here")
+    root = tmp_path_factory.mktemp("staff-bench")
+    torch.set_num_threads(1)
+    config = tiny_config(checkpoint=str(smoke_checkpoint))
+    run = lambda: run_staff_benchmark(config, root / "out", root / "work", muscima_root, device="cpu",  # noqa: E731
+                                      progress=False, log=lambda s: None, real_repository=real_repository)
+    return root, run(), run
+
+
+def test_benchmark_writes_results_plot_and_a_recogniser_per_ratio(smoke_benchmark):
+    root, results, _ = smoke_benchmark
+    out = root / "out"
+    for name in ("config.json", "metrics.jsonl", "results.json", "results.md", "ser.png",
+                 "recognizer_ratio0.00.pt", "recognizer_ratio1.00.pt"):
+        assert (out / name).is_file(), name
+    assert [r["ratio"] for r in results["ratios"]] == [0.0, 1.0]
+    assert results["staves_scored"] == 48
+    assert all(0 <= r["ser"] for r in results["ratios"])
+    assert json.loads((out / "results.json").read_text())["ratios"][1]["ser"] == results["ratios"][1]["ser"]
+
+
+def test_every_ratio_trains_on_the_same_annotations_and_seeds(smoke_benchmark):
+    from symbol_sources.staves import read_manifest
+
+    root, _, _ = smoke_benchmark
+    real, generated = (read_manifest(root / "work" / f"ratio_{r:.2f}") for r in (0.0, 1.0))
+    assert [(r["annotation"], r["seed"]) for r in real] == [(r["annotation"], r["seed"]) for r in generated]
+    assert sum(r.get("generated", 0) for r in real) == 0 < sum(r.get("generated", 0) for r in generated)
+
+
+def test_rerunning_the_benchmark_reuses_trained_recognisers(smoke_benchmark):
+    root, first, run = smoke_benchmark
+    metrics = (root / "out" / "metrics.jsonl").read_text()
+    second = run()
+    assert (root / "out" / "metrics.jsonl").read_text() == metrics  # nothing retrained
+    assert [r["ser"] for r in second["ratios"]] == [r["ser"] for r in first["ratios"]]
+
+
+# -- CLI ----------------------------------------------------------------------------------------------------------
+def test_recognize_transcribes_a_folder_of_images_into_a_tsv(smoke_benchmark, tmp_path):
+    from ganwriting_mashcima.cli import main
+
+    root, _, _ = smoke_benchmark
+    (tmp_path / "scans").mkdir()
+    for name in ("b.png", "a.png"):
+        cv2.imwrite(str(tmp_path / "scans" / name), np.full((120, 500), 255, np.uint8))
+    res = CliRunner().invoke(main, ["recognize", "--model", str(root / "out" / "recognizer_ratio0.00.pt"),
+                                    "--images", str(tmp_path / "scans"), "--out", str(tmp_path / "p.tsv")])
+    assert res.exit_code == 0, res.output
+    rows = [line.split("\t") for line in (tmp_path / "p.tsv").read_text().splitlines()]
+    assert [r[0] for r in rows] == ["a.png", "b.png"] and all(len(r) == 2 for r in rows)
+
+
+def test_recognize_scores_a_gold_file(smoke_benchmark, tmp_path, muscima_root):
+    from ganwriting_mashcima.cli import main
+
+    root, results, _ = smoke_benchmark
+    gold = write_gold(tmp_path / "g.tsv", [(13, 2, 0, "clef.G-2 q1 . q3"), (13, 2, 1, "")])
+    res = CliRunner().invoke(main, ["recognize", "--model", str(root / "out" / "recognizer_ratio1.00.pt"),
+                                    "--gold", str(gold), "--out", str(tmp_path / "r.json"),
+                                    "--muscima-pp", str(muscima_root)])
+    assert res.exit_code == 0, res.output
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["staves_scored"] == 1 and report["blank_staves_skipped"] == 1
+    assert report["staves"][0]["predicted"] == results["ratios"][1]["staves"][0]["predicted"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--model", "{gan}", "--images", "{tmp}"], "is not a staff recogniser"),
+    (["--model", "{tmp}/missing.pt", "--images", "{tmp}"], "does not exist"),
+    (["--model", "{model}", "--gold", "{tmp}/bad.tsv"], "line 2: MUSCIMA++ has no page 77 of writer 13"),
+    (["--model", "{model}", "--images", "{tmp}/none"], "does not exist"),
+])
+def test_recognize_bad_input_is_one_line(smoke_benchmark, smoke_checkpoint, tmp_path, muscima_root, args, message):
+    from ganwriting_mashcima.cli import main
+
+    root, _, _ = smoke_benchmark
+    write_gold(tmp_path / "bad.tsv", [(13, 77, 0, "q4")])
+    subst = {"{gan}": str(smoke_checkpoint), "{tmp}": str(tmp_path),
+             "{model}": str(root / "out" / "recognizer_ratio0.00.pt")}
+    argv = ["recognize", *[_sub(a, subst) for a in args], "--out", str(tmp_path / "o"), "--muscima-pp",
+            str(muscima_root)]
+    res = CliRunner().invoke(main, argv)
+    assert res.exit_code == 1
+    assert message in res.output and "Traceback" not in res.output
+    assert len(res.output.strip().splitlines()) == 1
+
+
+def _sub(arg: str, subst: dict[str, str]) -> str:
+    for k, v in subst.items():
+        arg = arg.replace(k, v)
+    return arg
+
+
+def test_benchmark_with_a_bad_gold_row_fails_in_one_line_before_any_work(tmp_path, smoke_checkpoint, muscima_root):
+    from ganwriting_mashcima.cli import main
+
+    write_gold(tmp_path / "bad.tsv", [(13, 2, 0, "q4"), (20, 1, 0, "q4 q5")])
+    res = CliRunner().invoke(main, ["benchmark", "staves", "--preset", "smoke", "--out", str(tmp_path / "out"),
+                                    "--gold", str(tmp_path / "bad.tsv"), "--checkpoint", str(smoke_checkpoint),
+                                    "--muscima-pp", str(muscima_root)])
+    assert res.exit_code == 1
+    assert res.output.strip().splitlines()[-1].startswith("Error: ")
+    assert "line 3: MUSCIMA++ has no page 1 of writer 20" in res.output and "Traceback" not in res.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_benchmark_refuses_an_out_folder_of_other_settings(smoke_benchmark, muscima_root):
+    from experiments.staff_benchmark import BenchmarkError, run_staff_benchmark
+
+    root, _, _ = smoke_benchmark
+    config = tiny_config(checkpoint="other.pt", steps=5)
+    with pytest.raises(BenchmarkError, match="other settings"):
+        run_staff_benchmark(config, root / "out", root / "work", muscima_root, device="cpu", progress=False,
+                            log=lambda s: None)

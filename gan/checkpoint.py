@@ -103,6 +103,11 @@ class GlyphSampler:
     def image_size(self) -> int:
         return self.generator.image_size
 
+    @property
+    def writer_styles(self) -> torch.Tensor:
+        """(W, style_dim) style code of each training writer, in ``writers`` order."""
+        return self._writer_styles
+
     def style_code(self, style_images: np.ndarray) -> torch.Tensor:
         """Style code (1, style_dim) of glyphs (k, S, S) from one writer (uint8 255 = ink or float 1 = ink)."""
         style_images = np.asarray(style_images)

@@ -283,5 +283,20 @@ def evaluate(checkpoint: str | os.PathLike, train_data_dir: str | os.PathLike, e
     with torch.random.fork_rng(devices=[]):
         result = measure(sampler_generate_fn(sampler, train_set.classes, settings.seed), train_set, eval_set,
                          train_data_dir, settings, dev)
+    result["style"]["code_spread"] = style_code_spread(sampler.writer_styles.float().cpu().numpy())
     return {"checkpoint": str(checkpoint), "train_data": str(train_data_dir), "eval_data": str(eval_data_dir),
             **result}
+
+
+def style_code_spread(codes: np.ndarray) -> dict[str, float]:
+    """How different the writers' style codes are: a generator cannot follow a style its encoder does not tell apart.
+
+    ``mean_cosine`` between two writers' codes (1 = one code for everyone) and ``relative_spread``, the mean
+    per-dimension std across writers over the mean code's RMS (0 = collapsed).
+    """
+    unit = codes / np.linalg.norm(codes, axis=1, keepdims=True).clip(1e-12)
+    cos = unit @ unit.T
+    off = cos[~np.eye(len(codes), dtype=bool)]
+    rms = float(np.sqrt((codes.mean(0) ** 2).mean()))
+    return {"mean_cosine": round(float(off.mean()), 4) if len(off) else 1.0,
+            "relative_spread": round(float(codes.std(0).mean() / max(rms, 1e-12)), 4)}

@@ -73,3 +73,14 @@ def test_classifiers_are_cached_next_to_the_data(glyph_set, eval_set, tmp_path):
             EvalSettings(n_generated=20, classifier_steps=5, classifier_batch=8))
     assert (tmp_path / ".ganmash_classifier.pt").is_file()
     assert (tmp_path / ".ganmash_writer_classifier.pt").is_file()
+
+
+def test_style_code_spread_tells_collapsed_codes_from_distinct_ones():
+    from gan.evaluation import style_code_spread
+
+    rng = np.random.default_rng(0)
+    collapsed = np.ones((10, 16)) * 3 + rng.normal(0, 1e-3, (10, 16))
+    distinct = rng.normal(0, 1, (10, 16))
+    assert style_code_spread(collapsed)["mean_cosine"] > 0.999
+    assert style_code_spread(collapsed)["relative_spread"] < 0.01
+    assert abs(style_code_spread(distinct)["mean_cosine"]) < 0.2

@@ -40,6 +40,7 @@ class TrainConfig:
     w_adv: float = 1.0
     w_rec: float = 1.0
     w_wid: float = 0.5
+    w_code: float = 1.0  # style code -> writer classification loss on the style encoder (see WriterIdentifier)
     penalty: Penalty = "r1"
     penalty_weight: float = 1.0  # gamma for R1 (applied as gamma/2 * |grad|^2), lambda for GP
     penalty_every: int = 4  # lazy regularisation (StyleGAN2): penalise every n D steps, scaled by n

@@ -126,7 +126,7 @@ class Trainer:
         self.G_ema.load_state_dict(self.G.state_dict())
         self.D = GlyphDiscriminator(n_cls, s, c.channels).to(device)
         self.R = GlyphRecognizer(n_cls, s, c.channels).to(device)
-        self.W = WriterIdentifier(len(self.writers), s, c.channels).to(device)
+        self.W = WriterIdentifier(len(self.writers), s, c.channels, c.style_dim).to(device)
         betas = (c.beta1, c.beta2)
         self.opt_G = torch.optim.Adam(self.G.parameters(), lr=c.lr_gen, betas=betas)
         self.opt_D = torch.optim.Adam(self.D.parameters(), lr=c.lr_dis, betas=betas)
@@ -159,11 +159,16 @@ class Trainer:
         changed = [f for f in ARCHITECTURE_FIELDS if getattr(saved, f) != getattr(self.config, f)]
         if changed:
             raise CheckpointError(f"{source} has other network settings ({', '.join(changed)}) than this run")
-        for k in ("G", "G_ema", "D", "R", "W"):
-            getattr(self, k).load_state_dict(ck["networks"][k])
-        self.opt_G.load_state_dict(ck["optimizers"]["G"])
-        self.opt_D.load_state_dict(ck["optimizers"]["D"])
-        self.opt_R.load_state_dict(ck["optimizers"]["R"])
+        try:
+            for k in ("G", "G_ema", "D", "R", "W"):
+                getattr(self, k).load_state_dict(ck["networks"][k])
+            self.opt_G.load_state_dict(ck["optimizers"]["G"])
+            self.opt_D.load_state_dict(ck["optimizers"]["D"])
+            self.opt_R.load_state_dict(ck["optimizers"]["R"])
+        except (RuntimeError, ValueError, KeyError):
+            # e.g. a run from before the writer identifier had its code head: still samples, cannot resume
+            raise CheckpointError(f"{source} holds networks or optimizers of another shape than this version "
+                                  "trains; start a new run (sampling from it still works)") from None
         _set_rng_state(ck["rng"])
         self.noise.set_state(ck["rng"]["trainer"])
         self.style_bank = ck["style_bank"]
@@ -200,7 +205,8 @@ class Trainer:
 
         # Generate once; D learns from the detached copy, G from the same glyphs after D's update.
         with self._autocast():
-            x_fake = self.G(refs, y, z)  # (B, 1, S, S)
+            style = self.G.style_encoder(refs)  # (B, style_dim)
+            x_fake = self.G.synthesize(style, y, z)  # (B, 1, S, S)
 
         # D: hinge loss, plus a lazy gradient penalty.
         self.D.requires_grad_(True)
@@ -218,6 +224,8 @@ class Trainer:
         with self._autocast():
             r_loss = F.cross_entropy(self.R(x_real), y)
             w_loss = F.cross_entropy(self.W(x_real), wr)
+            if c.w_code > 0:  # the code head learns on detached codes; the encoder learns from it in G's step
+                w_loss = w_loss + F.cross_entropy(self.W.from_code(style.detach()), wr)
         self.opt_R.zero_grad(set_to_none=True)
         (r_loss + w_loss).backward()
         self.opt_R.step()
@@ -228,13 +236,14 @@ class Trainer:
             g_adv = -self.D(x_fake, y).mean()
             g_rec = F.cross_entropy(self.R(x_fake), y)
             g_wid = F.cross_entropy(self.W(x_fake), wr)
-        g_loss = c.w_adv * g_adv + c.w_rec * g_rec + c.w_wid * g_wid
+            g_code = F.cross_entropy(self.W.from_code(style), wr) if c.w_code > 0 else torch.zeros((), device=dev)
+        g_loss = c.w_adv * g_adv + c.w_rec * g_rec + c.w_wid * g_wid + c.w_code * g_code
         self.opt_G.zero_grad(set_to_none=True)
         g_loss.backward()
         self.opt_G.step()
         self._update_ema(global_step)
         return {"d": d_loss, "pen": penalty, "r": r_loss, "w": w_loss, "g_adv": g_adv, "g_rec": g_rec,
-                "g_wid": g_wid}  # tensors: summed on device, read once per log interval
+                "g_wid": g_wid, "g_code": g_code}  # tensors: summed on device, read once per log interval
 
     @torch.no_grad()
     def _update_ema(self, global_step: int) -> None:

@@ -131,3 +131,16 @@ def test_sampling_export_cannot_be_resumed(tmp_path, smoke_checkpoint):
     assert GlyphSet.load(data)
     with pytest.raises(CheckpointError, match="sampling-only"):
         train(PRESETS["cpu-smoke"], data, run, resume=True, device="cpu", progress=False, log=lambda s: None)
+
+
+def test_run_from_before_the_code_head_samples_but_cannot_resume(checkpoint, tmp_path):
+    ck = load_checkpoint(checkpoint)
+    ck["networks"]["W"] = {k: v for k, v in ck["networks"]["W"].items() if not k.startswith("code_head")}
+    run = tmp_path / "old-run"
+    run.mkdir()
+    (run / "config.json").write_bytes((checkpoint.parent / "config.json").read_bytes())
+    save_checkpoint(run / "latest.pt", ck)
+    assert load_generator(run / "latest.pt").sample(["circle"], writer=None).shape[0] == 1
+    glyphs = checkpoint.parent.parent / "glyphs"
+    with pytest.raises(CheckpointError, match="another shape than this version trains"):
+        train(TINY.replace(epochs=2), glyphs, run, resume=True, progress=False, log=lambda s: None)

@@ -30,7 +30,7 @@ from tqdm import tqdm
 from experiments.staff_recognizer import (LoadedRecognizer, RecognizerSettings, StaffRecognizer, TokenCodec,
                                           batch_tensor, ctc_loss, load_recognizer, mashcima_vocabulary,
                                           normalise_staff, save_recognizer)
-from gan import atomic_write, atomic_write_bytes, atomic_write_json, resolve_device
+from gan import append_jsonl, atomic_write, atomic_write_bytes, atomic_write_json, resolve_device
 from symbol_sources.real_staves import GoldStaff
 
 CONFIG = "config.json"
@@ -256,11 +256,6 @@ def _prepare_out(out: Path, config: StaffBenchConfig, overwrite: bool) -> None:
     atomic_write_json(out / CONFIG, config.to_dict())
 
 
-def _append_metric(out: Path, record: dict[str, Any]) -> None:
-    with open(out / METRICS, "a") as f:
-        f.write(json.dumps(record) + "\n")
-
-
 def _render(config: StaffBenchConfig, ratio: float, work: Path, muscima_pp: Path, device: str, workers: int,
             real_repo: Callable[[], Any], progress: bool) -> Path:
     from symbol_sources.mashcima_provider import open_mixed_repository
@@ -362,7 +357,7 @@ def run_staff_benchmark(config: StaffBenchConfig, out: str | os.PathLike, work: 
 
             def on_log(record: dict[str, Any], ratio: float = ratio) -> None:
                 last.update(record)
-                _append_metric(out, {"ratio": ratio, **record})
+                append_jsonl(out / METRICS, {"ratio": ratio, **record})
 
             model = train_recognizer(images, labels, codec, config, dev, progress, on_log)
             trained = sorted({codec.vocabulary[t - 1] for seq in labels for t in seq})

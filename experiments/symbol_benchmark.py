@@ -32,9 +32,9 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from gan import PRESETS as GAN_PRESETS
-from gan import (EvalSettings, GenerateFn, GlyphSampler, GlyphSet, GlyphSetError, accuracy_report, atomic_write,
-                 atomic_write_bytes, atomic_write_json, classify, load_generator, resolve_device, sampler_generate_fn,
-                 train, train_classifier)
+from gan import (EvalSettings, GenerateFn, GlyphSampler, GlyphSet, GlyphSetError, accuracy_report, append_jsonl,
+                 atomic_write, atomic_write_bytes, atomic_write_json, classify, load_generator, resolve_device,
+                 sampler_generate_fn, train, train_classifier)
 from symbol_sources import EVALUATION_WRITERS
 
 CONFIG = "config.json"
@@ -266,13 +266,6 @@ def read_metrics(out: str | os.PathLike) -> list[dict[str, Any]]:
     return rows
 
 
-def _append_metric(out: Path, record: dict[str, Any]) -> None:
-    with open(out / METRICS, "a") as f:
-        f.write(json.dumps(record) + "\n")
-        f.flush()
-        os.fsync(f.fileno())
-
-
 def _low_data_sampler(config: SymbolBenchConfig, out: Path, device: torch.device, progress: bool,
                       log: Callable[[str], None]) -> GlyphSampler:
     if config.low_data_checkpoint:
@@ -335,7 +328,7 @@ def run_symbol_benchmark(config: SymbolBenchConfig, out: str | os.PathLike, devi
             bar.set_postfix(source=source, seed=seed)
             record = {"regime": regime, **run_cell(data, source, seed, eval_images, eval_set.labels, classes, config,
                                                    dev)}
-            _append_metric(out, record)
+            append_jsonl(out / METRICS, record)
             line = (f"{regime} / {SOURCE_LABELS[source]} / seed {seed}: accuracy {100 * record['overall']:.1f} %, "
                     f"mean per class {100 * record['mean_per_class']:.1f} % ({record['seconds']:.0f} s)")
             if progress:

@@ -41,6 +41,18 @@ def atomic_write_json(path: str | os.PathLike, obj: Any) -> Path:
     return atomic_write_bytes(path, (json.dumps(obj, indent=1) + "\n").encode())
 
 
+def append_jsonl(path: str | os.PathLike, record: Any) -> None:
+    """Append ``record`` as one JSON line in a single ``write``, then fsync: a reader or a crash sees the whole
+    line or none of it, so a log or manifest stays valid line by line."""
+    line = (json.dumps(record) + "\n").encode()
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+    try:
+        os.write(fd, line)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def atomic_save_npz(path: str | os.PathLike, compressed: bool = True, **arrays) -> Path:
     import numpy as np
 

@@ -18,13 +18,12 @@ from typing import Any, Callable
 
 import numpy as np
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 from tqdm import tqdm
 
 from gan.checkpoint import (CheckpointError, GlyphSampler, build_generator, glyphs_to_tensor, load_checkpoint,
                             save_checkpoint)
-from gan.files import atomic_write_bytes, atomic_write_json
+from gan.files import append_jsonl, atomic_write_bytes, atomic_write_json
 from gan.config import ARCHITECTURE_FIELDS, PRESETS, ConfigError, TrainConfig
 from gan.glyphset import GlyphSet
 from gan.grid import save_glyph_grid
@@ -391,8 +390,7 @@ def train(config: TrainConfig, data_dir: str | os.PathLike, run_dir: str | os.Pa
 
                 with torch.random.fork_rng(devices=[]):
                     metrics["eval"] = evaluate(run_dir / "latest.pt", data_dir, eval_data_dir, device=str(dev))
-            with open(run_dir / "metrics.jsonl", "a") as f:
-                f.write(json.dumps(metrics) + "\n")
+            append_jsonl(run_dir / "metrics.jsonl", metrics)
             log(f"epoch {e}/{config.epochs}: " + ", ".join(f"{k} {v}" for k, v in metrics.items()
                                                           if k not in ("epoch", "eval")))
     except KeyboardInterrupt:

@@ -21,7 +21,7 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from gan.files import atomic_write_bytes, atomic_write_json
+from gan.files import append_jsonl, atomic_write_bytes, atomic_write_json
 
 Mode = Literal["training", "beauty"]
 MANIFEST = "manifest.jsonl"
@@ -111,16 +111,6 @@ def read_manifest(folder: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in data[:end].splitlines() if line.strip()]
 
 
-def _append_line(path: Path, record: dict[str, Any]) -> None:
-    line = (json.dumps(record) + "\n").encode()
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-    try:
-        os.write(fd, line)  # one write: a reader sees the whole line or none of it
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def prepare_job_dir(out: Path, job: StaffJob, resume: bool, overwrite: bool) -> set[int]:
     """Create or reopen ``out``; return the staff indices already done."""
     if out.exists() and not out.is_dir():
@@ -194,7 +184,7 @@ def _write_staves(repo, job: StaffJob, out: Path, todo: list[int], lines, progre
                                desc="staves", disable=not progress):
         if png is not None:
             atomic_write_bytes(out / record["file"], png)  # the image first: a manifest line means it is there
-        _append_line(out / MANIFEST, record)
+        append_jsonl(out / MANIFEST, record)
 
 
 def _worker(repo, job: StaffJob, out: Path, todo: list[int], lines) -> None:
@@ -283,6 +273,6 @@ def merge_shards(shards: list[str | os.PathLike], out: str | os.PathLike, overwr
                 os.link(s / r["file"], dst)
             except OSError:  # another file system: copy
                 atomic_write_bytes(dst, (s / r["file"]).read_bytes())
-        _append_line(out / MANIFEST, r)
+        append_jsonl(out / MANIFEST, r)
     missing = jobs[0].count - len(by_index)
     return {"staves": len(by_index), "missing": missing}

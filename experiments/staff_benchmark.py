@@ -30,15 +30,10 @@ from tqdm import tqdm
 from experiments.staff_recognizer import (LoadedRecognizer, RecognizerSettings, StaffRecognizer, TokenCodec,
                                           batch_tensor, ctc_loss, load_recognizer, mashcima_vocabulary,
                                           normalise_staff, save_recognizer)
+from experiments.results_folder import CONFIG, METRICS, BenchmarkError, prepare_results_folder
 from gan import append_jsonl, atomic_write, atomic_write_bytes, atomic_write_json, resolve_device
 from symbol_sources.real_staves import GoldStaff
 
-CONFIG = "config.json"
-METRICS = "metrics.jsonl"
-
-
-class BenchmarkError(ValueError):
-    """A benchmark run that cannot go ahead as asked (one-line message)."""
 
 
 @dataclass(frozen=True)
@@ -237,25 +232,6 @@ def ratio_name(ratio: float) -> str:
     return f"ratio{ratio:.2f}"
 
 
-def _prepare_out(out: Path, config: StaffBenchConfig, overwrite: bool) -> None:
-    if out.exists() and not out.is_dir():
-        raise BenchmarkError(f"{out} exists and is not a folder")
-    if out.is_dir() and any(out.iterdir()):
-        saved = json.loads((out / CONFIG).read_text()) if (out / CONFIG).is_file() else None
-        if saved is None and not overwrite:
-            raise BenchmarkError(f"{out} is not empty and holds no benchmark; pass --overwrite or another --out")
-        if saved is not None and saved != config.to_dict() and not overwrite:
-            raise BenchmarkError(f"{out} holds a benchmark run with other settings ({CONFIG}); "
-                                 "pass --overwrite to start over or choose another --out")
-        if overwrite and saved != config.to_dict():
-            for p in out.iterdir():
-                if p.is_file() and (p.name in (CONFIG, METRICS, "results.json", "results.md", "ser.png")
-                                    or p.name.startswith("recognizer_")):
-                    p.unlink()
-    out.mkdir(parents=True, exist_ok=True)
-    atomic_write_json(out / CONFIG, config.to_dict())
-
-
 def _render(config: StaffBenchConfig, ratio: float, work: Path, muscima_pp: Path, device: str, workers: int,
             real_repo: Callable[[], Any], progress: bool) -> Path:
     from symbol_sources.mashcima_provider import open_mixed_repository
@@ -327,7 +303,8 @@ def run_staff_benchmark(config: StaffBenchConfig, out: str | os.PathLike, work: 
     gold = read_gold(config.gold)
     log(f"rendering {len(gold)} gold staves from MUSCIMA++")
     gold_images = render_gold_staves(load_muscima_pp(muscima_pp), gold, source=config.gold)
-    _prepare_out(out, config, overwrite)
+    prepare_results_folder(out, config.to_dict(), overwrite, is_output=lambda name: name.startswith("recognizer_")
+                           or name in (CONFIG, METRICS, "results.json", "results.md", "ser.png"))
     codec = TokenCodec(mashcima_vocabulary())
 
     real: list[Any] = [real_repository] if real_repository is not None else []

@@ -20,7 +20,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,14 +30,13 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
+from experiments.results_folder import CONFIG, METRICS, BenchmarkError, prepare_results_folder
 from gan import PRESETS as GAN_PRESETS
 from gan import (EvalSettings, GenerateFn, GlyphSampler, GlyphSet, GlyphSetError, accuracy_report, append_jsonl,
                  atomic_write, atomic_write_bytes, atomic_write_json, classify, load_generator, resolve_device,
                  sampler_generate_fn, train, train_classifier)
 from symbol_sources import EVALUATION_WRITERS
 
-CONFIG = "config.json"
-METRICS = "metrics.jsonl"
 LOW_DATA_GLYPHS = "low-data-glyphs"
 LOW_DATA_GAN = "low-data-gan"
 OUTPUTS = (CONFIG, METRICS, "results.json", "results.md", "accuracy.png", "confusion.png", LOW_DATA_GLYPHS,
@@ -46,10 +44,6 @@ OUTPUTS = (CONFIG, METRICS, "results.json", "results.md", "accuracy.png", "confu
 REGIMES = ("full", "low-data")
 SOURCES = ("real", "gan", "real+gan")
 SOURCE_LABELS = {"real": "real", "gan": "GAN only", "real+gan": "real + GAN"}
-
-
-class SymbolBenchmarkError(ValueError):
-    """A symbol benchmark that cannot go ahead as asked (one-line message)."""
 
 
 @dataclass(frozen=True)
@@ -77,26 +71,22 @@ class SymbolBenchConfig:
 
     def __post_init__(self) -> None:
         if not self.seeds or len(set(self.seeds)) != len(self.seeds):
-            raise SymbolBenchmarkError(f"seeds must be distinct and at least one, got {list(self.seeds)}")
+            raise BenchmarkError(f"seeds must be distinct and at least one, got {list(self.seeds)}")
         for name in ("classifier_steps", "classifier_batch", "max_generated", "gan_epochs"):
             if getattr(self, name) < 1:
-                raise SymbolBenchmarkError(f"{name} must be >= 1, got {getattr(self, name)}")
+                raise BenchmarkError(f"{name} must be >= 1, got {getattr(self, name)}")
         if self.classifier_size < 8:
-            raise SymbolBenchmarkError(f"classifier_size must be >= 8, got {self.classifier_size}")
+            raise BenchmarkError(f"classifier_size must be >= 8, got {self.classifier_size}")
         if not 0.0 < self.mix_fraction < 1.0:
-            raise SymbolBenchmarkError(f"mix_fraction must be in (0, 1), got {self.mix_fraction}")
+            raise BenchmarkError(f"mix_fraction must be in (0, 1), got {self.mix_fraction}")
         if not self.low_data_writers:
-            raise SymbolBenchmarkError("low_data_writers is empty")
+            raise BenchmarkError("low_data_writers is empty")
         if self.gan_preset not in GAN_PRESETS:
-            raise SymbolBenchmarkError(f"unknown GAN preset {self.gan_preset!r}; presets: {', '.join(GAN_PRESETS)}")
+            raise BenchmarkError(f"unknown GAN preset {self.gan_preset!r}; presets: {', '.join(GAN_PRESETS)}")
 
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
         return {**d, "seeds": list(self.seeds), "low_data_writers": list(self.low_data_writers)}
-
-    def identity(self) -> dict[str, Any]:
-        """What decides every cell's result: the seeds are left out, so more seeds extend a run."""
-        return {k: v for k, v in self.to_dict().items() if k != "seeds"}
 
     def replace(self, **overrides: Any) -> "SymbolBenchConfig":
         """Copy with the given fields changed; ``None`` values mean "not given" and are ignored."""
@@ -201,57 +191,35 @@ def _check_data(train_set: GlyphSet, eval_set: GlyphSet, config: SymbolBenchConf
                             f"{eval_set.image_size} px")
     leaked = sorted(set(train_set.writer_ids) & set(EVALUATION_WRITERS))
     if leaked:
-        raise SymbolBenchmarkError(f"{config.train_data} holds evaluation writer(s) {', '.join(map(str, leaked))}; "
+        raise BenchmarkError(f"{config.train_data} holds evaluation writer(s) {', '.join(map(str, leaked))}; "
                                    "they must never train anything")
     shared = sorted(set(train_set.writer_ids) & set(eval_set.writer_ids))
     if shared:
-        raise SymbolBenchmarkError(f"writer(s) {', '.join(map(str, shared))} are in both the training and the "
+        raise BenchmarkError(f"writer(s) {', '.join(map(str, shared))} are in both the training and the "
                                    "evaluation glyph set")
     missing = sorted(set(config.low_data_writers) - set(train_set.writer_ids))
     if missing:
-        raise SymbolBenchmarkError(f"low-data writer(s) {', '.join(map(str, missing))} are not in "
+        raise BenchmarkError(f"low-data writer(s) {', '.join(map(str, missing))} are not in "
                                    f"{config.train_data} (it has {', '.join(map(str, train_set.writer_ids))})")
 
 
 def _check_sampler(sampler: GlyphSampler, path: str, train_set: GlyphSet, writers: Sequence[int],
                    exact_writers: bool) -> None:
     if sampler.image_size != train_set.image_size:
-        raise SymbolBenchmarkError(f"{path} makes {sampler.image_size} px glyphs, the training glyphs are "
+        raise BenchmarkError(f"{path} makes {sampler.image_size} px glyphs, the training glyphs are "
                                    f"{train_set.image_size} px")
     if tuple(sampler.classes) != tuple(train_set.classes):
-        raise SymbolBenchmarkError(f"{path} was trained on other classes than the training glyph set")
+        raise BenchmarkError(f"{path} was trained on other classes than the training glyph set")
     if exact_writers and set(sampler.writers) != set(writers):
-        raise SymbolBenchmarkError(f"{path} was trained on writers {', '.join(map(str, sampler.writers))}; the "
+        raise BenchmarkError(f"{path} was trained on writers {', '.join(map(str, sampler.writers))}; the "
                                    f"low-data regime uses {', '.join(map(str, writers))}")
     lacking = sorted(set(writers) - set(sampler.writers))
     if lacking:
-        raise SymbolBenchmarkError(f"{path} was not trained on writer(s) {', '.join(map(str, lacking))} of the "
+        raise BenchmarkError(f"{path} was not trained on writer(s) {', '.join(map(str, lacking))} of the "
                                    "training glyph set")
 
 
 # -- the run folder -----------------------------------------------------------------------------------------------
-def _prepare_out(out: Path, config: SymbolBenchConfig, overwrite: bool) -> None:
-    if out.exists() and not out.is_dir():
-        raise NotADirectoryError(f"{out} exists and is not a folder")
-    if out.is_dir() and any(out.iterdir()):
-        saved = None
-        if (out / CONFIG).is_file():
-            saved = {k: v for k, v in json.loads((out / CONFIG).read_text()).items() if k != "seeds"}
-        if saved != config.identity():
-            if not overwrite:
-                what = "holds no symbol benchmark" if saved is None else "holds a benchmark run with other settings"
-                raise SymbolBenchmarkError(f"{out} {what} ({CONFIG}); pass --overwrite to start over or choose "
-                                           "another --out")
-            for name in OUTPUTS:  # only what a run writes, never unknown files
-                p = out / name
-                if p.is_dir():
-                    shutil.rmtree(p)
-                elif p.exists():
-                    p.unlink()
-    out.mkdir(parents=True, exist_ok=True)
-    atomic_write_json(out / CONFIG, config.to_dict())
-
-
 def read_metrics(out: str | os.PathLike) -> list[dict[str, Any]]:
     path = Path(out) / METRICS
     if not path.is_file():
@@ -294,7 +262,7 @@ def run_symbol_benchmark(config: SymbolBenchConfig, out: str | os.PathLike, devi
     """Run (or finish) the benchmark in ``out``; returns results.json's content."""
     out, dev = Path(out), resolve_device(device)
     if not config.checkpoint:
-        raise SymbolBenchmarkError("no GAN checkpoint for the full regime")
+        raise BenchmarkError("no GAN checkpoint for the full regime")
     train_set, eval_set = GlyphSet.load(config.train_data), GlyphSet.load(config.eval_data)
     _check_data(train_set, eval_set, config)
     full_sampler = load_generator(config.checkpoint, dev)
@@ -302,7 +270,9 @@ def run_symbol_benchmark(config: SymbolBenchConfig, out: str | os.PathLike, devi
     if config.low_data_checkpoint:
         _check_sampler(load_generator(config.low_data_checkpoint, "cpu"), config.low_data_checkpoint, train_set,
                        config.low_data_writers, exact_writers=True)
-    _prepare_out(out, config, overwrite)
+    # seeds do not decide any cell's result: more seeds extend a finished run
+    prepare_results_folder(out, config.to_dict(), overwrite, is_output=lambda name: name in OUTPUTS,
+                           resumable_fields=("seeds",))
 
     classes = train_set.classes
     eval_images = to_classifier_input(eval_set.images, config.classifier_size)

@@ -5,9 +5,8 @@ import functools
 
 import click
 
-from experiments.staff_benchmark import BenchmarkError
+from experiments.results_folder import BenchmarkError
 from experiments.staff_recognizer import RecognizerError
-from experiments.symbol_benchmark import SymbolBenchmarkError
 from gan import CheckpointError, ConfigError, GlyphSetError
 from symbol_sources import DataNotFoundError, DownloadError, MuscimaError
 from symbol_sources.real_staves import GoldError
@@ -15,7 +14,7 @@ from symbol_sources.staves import StaffJobError
 
 USER_ERRORS: tuple[type[BaseException], ...] = (
     DataNotFoundError, MuscimaError, GlyphSetError, DownloadError, CheckpointError, ConfigError, StaffJobError,
-    GoldError, RecognizerError, BenchmarkError, SymbolBenchmarkError,
+    GoldError, RecognizerError, BenchmarkError,
     FileExistsError, FileNotFoundError, PermissionError, NotADirectoryError,
 )
 

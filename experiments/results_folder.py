@@ -1,0 +1,48 @@
+"""The results folder both OMR benchmarks share the habits of: ``config.json`` beside ``metrics.jsonl`` and outputs.
+
+Re-running with the same settings resumes; a folder holding a run of other settings (or anything else) is
+refused unless the user asks to ``overwrite``, and then only the files a run writes are removed.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from gan import atomic_write_json
+
+CONFIG = "config.json"
+METRICS = "metrics.jsonl"
+
+
+class BenchmarkError(ValueError):
+    """A benchmark run that cannot go ahead as asked (one-line message)."""
+
+
+def prepare_results_folder(out: Path, config: dict[str, Any], overwrite: bool, is_output: Callable[[str], bool],
+                           resumable_fields: Iterable[str] = ()) -> None:
+    """Create or reopen ``out`` for ``config`` and save it there.
+
+    ``resumable_fields`` may differ from the saved config without making it another run (e.g. more seeds
+    extend a finished one); ``is_output(name)`` says which entries of ``out`` a run writes.
+    """
+    skip = set(resumable_fields)
+
+    def identity(d: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in d.items() if k not in skip}
+
+    if out.exists() and not out.is_dir():
+        raise NotADirectoryError(f"{out} exists and is not a folder")
+    if out.is_dir() and any(out.iterdir()):
+        saved = json.loads((out / CONFIG).read_text()) if (out / CONFIG).is_file() else None
+        if saved is None or identity(saved) != identity(config):
+            if not overwrite:
+                what = "holds no benchmark run" if saved is None else "holds a benchmark run with other settings"
+                raise BenchmarkError(f"{out} {what} ({CONFIG}); pass --overwrite to start over or choose "
+                                     "another --out")
+            for p in out.iterdir():  # only what a run writes, never unknown files
+                if is_output(p.name):
+                    shutil.rmtree(p) if p.is_dir() else p.unlink()
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write_json(out / CONFIG, config)

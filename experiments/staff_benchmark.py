@@ -216,10 +216,10 @@ def train_recognizer(images: list[np.ndarray], labels: list[list[int]], codec: T
         torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
         opt.step()
         sched.step()
-        losses.append(loss.item())
+        losses.append(loss.detach())  # read once per log interval: .item() per step would sync a GPU every step
         if step % log_every == 0 or step == config.steps:
             dt = time.perf_counter() - t0
-            record = {"step": step, "loss": round(float(np.mean(losses)), 4),
+            record = {"step": step, "loss": round(torch.stack(losses).double().mean().item(), 4),
                       "staves_per_s": round(len(losses) * config.batch_size / dt, 2)}
             bar.set_postfix(loss=record["loss"])
             on_log(record)
@@ -295,14 +295,13 @@ def run_staff_benchmark(config: StaffBenchConfig, out: str | os.PathLike, work: 
     """
     from symbol_sources import load_muscima_pp
     from symbol_sources.mashcima_repository import build_mashcima_repository
-    from symbol_sources.real_staves import read_gold, render_gold_staves
+    from symbol_sources.real_staves import load_gold_staves
 
     out, work, muscima_pp = Path(out), Path(work), Path(muscima_pp)
     dev = resolve_device(device)
     # the cheap checks first: a bad gold row must not cost an hour of rendering and training
-    gold = read_gold(config.gold)
-    log(f"rendering {len(gold)} gold staves from MUSCIMA++")
-    gold_images = render_gold_staves(load_muscima_pp(muscima_pp), gold, source=config.gold)
+    log(f"rendering the gold staves of {config.gold} from MUSCIMA++")
+    gold, gold_images = load_gold_staves(config.gold, load_muscima_pp(muscima_pp))
     prepare_results_folder(out, config.to_dict(), overwrite, is_output=lambda name: name.startswith("recognizer_")
                            or name in (CONFIG, METRICS, "results.json", "results.md", "ser.png"))
     codec = TokenCodec(mashcima_vocabulary())

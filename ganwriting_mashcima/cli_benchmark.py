@@ -7,9 +7,9 @@ from pathlib import Path
 import click
 
 from experiments.symbol_benchmark import PRESETS
+from ganwriting_mashcima.cli_gan import device_option
 from ganwriting_mashcima.errors import FriendlyGroup, one_line_errors
 
-DEVICE = click.Choice(["auto", "cpu", "cuda"])
 
 
 def number_list(kind: type, what: str):
@@ -57,7 +57,7 @@ def benchmark() -> None:
 @click.option("--seeds", callback=number_list(int, "integers"), default=None,
               help="Comma-separated classifier seeds; more seeds extend a finished run. "
                    "[default: the preset's; 0,1,2 for cpu and gpu]")
-@click.option("--device", type=DEVICE, default="auto", show_default=True, help="auto = CUDA when present.")
+@device_option
 @click.option("--overwrite", is_flag=True,
               help="Start over in an --out that holds a run with other settings (same settings always resume).")
 @one_line_errors

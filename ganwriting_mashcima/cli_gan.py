@@ -11,7 +11,8 @@ from gan.config import PRESETS
 
 from ganwriting_mashcima.errors import one_line_errors
 
-DEVICE = click.Choice(["auto", "cpu", "cuda"])
+device_option = click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True,
+                             help="auto = CUDA when present.")
 
 
 @click.command()
@@ -38,7 +39,7 @@ DEVICE = click.Choice(["auto", "cpu", "cuda"])
               help="Run `evaluate` every N epochs (needs --eval-data; 0 = never). [default: preset's]")
 @click.option("--eval-data", "eval_data_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Evaluation-writer glyph set for --eval-every. [default: none]")
-@click.option("--device", type=DEVICE, default="auto", show_default=True, help="auto = CUDA when present.")
+@device_option
 @click.option("--seed", type=int, default=None, help="Seed of initialisation, data order and noise. [default: preset's]")
 @click.option("--overwrite", is_flag=True, help="Replace the run already in --out.")
 @one_line_errors
@@ -93,7 +94,7 @@ def _load_style_images(paths: tuple[Path, ...], size: int) -> np.ndarray:
               help="Training writer whose style to draw in. [default: a random writer per glyph]")
 @click.option("--style-from", type=click.Path(dir_okay=False, exists=True, path_type=Path), multiple=True,
               help="Glyph image(s) of one writer to take the style from (repeat the option). [default: none]")
-@click.option("--device", type=DEVICE, default="auto", show_default=True, help="auto = CUDA when present.")
+@device_option
 @click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same glyphs.")
 @one_line_errors
 def sample(checkpoint: Path, out: Path, classes: str | None, per_class: int, writer: int | None,
@@ -133,7 +134,7 @@ def sample(checkpoint: Path, out: Path, classes: str | None, per_class: int, wri
               help="Glyphs to generate for the measures.")
 @click.option("--classifier-steps", type=click.IntRange(min=1), default=1500, show_default=True,
               help="Training steps of each measuring classifier.")
-@click.option("--device", type=DEVICE, default="auto", show_default=True, help="auto = CUDA when present.")
+@device_option
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of draws, generation and classifiers.")
 @one_line_errors
 def evaluate(checkpoint: Path, data_dir: Path, eval_data_dir: Path, out: Path, n_generated: int,

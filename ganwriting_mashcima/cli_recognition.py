@@ -9,9 +9,9 @@ import click
 
 from experiments.staff_benchmark import PRESETS
 from ganwriting_mashcima.cli_benchmark import number_list, portable_path
+from ganwriting_mashcima.cli_gan import device_option
 from ganwriting_mashcima.errors import one_line_errors
 
-DEVICE = click.Choice(["auto", "cpu", "cuda"])
 DEFAULT_GOLD = Path("../shared/cvc-muscima-gold/dev.tsv")
 IMAGE_SUFFIXES = (".png",)
 
@@ -45,7 +45,7 @@ muscima_pp_option = click.option(
 @click.option("--seed", type=int, default=None, help="Recogniser seed. [default: 0]")
 @click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True,
               help="Processes rendering staves (CPU).")
-@click.option("--device", type=DEVICE, default="auto", show_default=True, help="auto = CUDA when present.")
+@device_option
 @click.option("--overwrite", is_flag=True, help="Start over in an --out that holds a run with other settings.")
 @one_line_errors
 def staves(out: Path, work: Path | None, preset: str, ratios: tuple[float, ...] | None, staves: int | None,
@@ -89,7 +89,7 @@ def staves(out: Path, work: Path | None, preset: str, ratios: tuple[float, ...] 
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="JSON report (with --gold) or TSV of image<TAB>annotation (with --images).")
 @muscima_pp_option
-@click.option("--device", type=DEVICE, default="auto", show_default=True, help="auto = CUDA when present.")
+@device_option
 @click.option("--overwrite", is_flag=True, help="Replace an existing --out.")
 @one_line_errors
 def recognize(model: Path, gold: Path | None, images: Path | None, out: Path, muscima_pp: Path | None, device: str,
@@ -115,10 +115,9 @@ def recognize(model: Path, gold: Path | None, images: Path | None, out: Path, mu
     recognizer = load_recognizer(model, resolve_device(device))
     if gold is not None:
         from symbol_sources import load_muscima_pp
-        from symbol_sources.real_staves import read_gold, render_gold_staves
+        from symbol_sources.real_staves import load_gold_staves
 
-        rows = read_gold(gold)
-        staff_images = render_gold_staves(load_muscima_pp(_muscima(muscima_pp)), rows, source=str(gold))
+        rows, staff_images = load_gold_staves(gold, load_muscima_pp(_muscima(muscima_pp)))
         report = {"model": str(model), "gold_file": str(gold), **evaluate_recognizer(recognizer, rows, staff_images)}
         atomic_write_json(out, report)
         click.echo(f"{out}: SER {report['ser']:.3f} (pitch ignored {report['ser_pitchless']:.3f}) over "

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from ganwriting_mashcima.cli_gan import device_option
 from symbol_sources.mashcima_provider import STYLES
 from symbol_sources.staves import StaffJob, merge_shards, parse_shard, synthesize_staves
 
@@ -26,7 +27,7 @@ from symbol_sources.staves import StaffJob, merge_shards, parse_shard, synthesiz
               help="Mashcima's synthesize_for_training (distorted) or synthesize_for_beauty.")
 @click.option("--style", type=click.Choice(STYLES), default="per-staff", show_default=True,
               help="One training writer's hand per staff, or a random hand per glyph.")
-@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
+@device_option
 @click.option("--shard", default="1/1", show_default=True, help="Write the K-th of N deterministic shards.")
 @click.option("--muscima-pp", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="MUSCIMA++ v1.0 folder. [default: as `ganmash data info` finds it]")

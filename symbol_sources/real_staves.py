@@ -145,3 +145,9 @@ def render_gold_staves(muscima: MuscimaPP, gold: list[GoldStaff], source: str = 
                             f"(0..{len(staves) - 1}), not staff {g.staff}")
         images.append(staves[g.staff])
     return images
+
+
+def load_gold_staves(path: str | os.PathLike, muscima: MuscimaPP) -> tuple[list[GoldStaff], list[np.ndarray]]:
+    """A gold file's rows and the staff image of each, rendered from ``muscima``."""
+    gold = read_gold(path)
+    return gold, render_gold_staves(muscima, gold, source=str(path))

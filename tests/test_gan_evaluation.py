@@ -8,7 +8,8 @@ from gan.synthetic import toy_glyph_set
 
 torch.set_num_threads(1)  # tiny networks: more threads only add sync overhead, and thrash on a busy machine
 
-SETTINGS = EvalSettings(n_generated=96, classifier_steps=80, classifier_batch=32, min_fid_samples=5)
+SETTINGS = EvalSettings(n_generated=96, classifier_steps=80, classifier_batch=32, min_fid_samples=5,
+                        style_set_size=2)
 
 
 @pytest.fixture(scope="module")
@@ -66,6 +67,27 @@ def test_known_case_style_accuracy_matches_real(real_as_generated):
     s = real_as_generated["style"]
     assert s["writer_accuracy_generated"] == pytest.approx(s["writer_accuracy_real_heldout"], abs=0.2)
     assert s["writer_accuracy_generated"] > 2 * s["chance"]
+
+
+def test_known_case_set_style_accuracy_matches_real(real_as_generated):
+    s = real_as_generated["style"]
+    gen, real = s["set_writer_accuracy_generated"], s["set_writer_accuracy_real_heldout"]
+    assert gen["sets"] > 0 and real["sets"] > 0
+    assert gen["accuracy"] == pytest.approx(real["accuracy"], abs=0.2)
+
+
+def test_a_set_names_its_writer_where_single_glyphs_rarely_do():
+    from gan.evaluation import set_accuracy
+
+    rng = np.random.default_rng(0)
+    truth = np.repeat(np.arange(10), 40)  # 10 writers, 40 glyphs each
+    logits = rng.normal(size=(400, 10))
+    logits[np.arange(400), truth] += 0.8  # each glyph leans only slightly to its writer
+    log_p = logits - np.log(np.exp(logits).sum(1, keepdims=True))
+    single = (log_p.argmax(1) == truth).mean()
+    sets = set_accuracy(log_p, truth, 8, rng)
+    assert sets["sets"] == 50  # 40 glyphs per writer -> 5 whole sets of 8, for 10 writers
+    assert single < 0.5 < sets["accuracy"]
 
 
 def test_classifiers_are_cached_next_to_the_data(glyph_set, eval_set, tmp_path):

@@ -154,7 +154,9 @@ def evaluate(checkpoint: Path, data_dir: Path, eval_data_dir: Path, out: Path, n
     atomic_write_json(out, report)
     click.echo(json.dumps({"gan_test": report["gan_test"]["overall"], "gan_train_ratio": report["gan_train"]["ratio"],
                            "fid": report["fid"]["overall"], "fid_real_vs_real": report["fid"]["real_vs_real"],
-                           "style_accuracy": report["style"]["writer_accuracy_generated"]}))
+                           "style_accuracy": report["style"]["writer_accuracy_generated"],
+                           "style_accuracy_per_set": report["style"]["set_writer_accuracy_generated"]["accuracy"],
+                           "style_accuracy_per_set_real": report["style"]["set_writer_accuracy_real_heldout"]["accuracy"]}))
 
 
 @click.command("export-sampler")

@@ -207,6 +207,33 @@ def cached_classifier(cache_path: Path, glyphs: GlyphSet, train_mask: np.ndarray
 
 
 # -- the measurements ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class MeasuringSetup:
+    rng: np.random.Generator  # seeded by settings.seed; measure's draws continue from it
+    heldout: np.ndarray  # (N,) bool: training glyphs the cached classifiers never saw
+    clf: GlyphClassifier  # class classifier
+    wclf: GlyphClassifier  # writer classifier
+    writers: np.ndarray  # (W,) writer numbers, the writer classifier's outputs
+    writer_idx: np.ndarray  # (N,) each training glyph's index into ``writers``
+
+
+def measuring_setup(train_set: GlyphSet, cache_dir: str | os.PathLike, settings: EvalSettings,
+                    device: torch.device) -> MeasuringSetup:
+    """The held-out split and the cached real-data classifiers every measurement starts from."""
+    writers = np.asarray(train_set.writer_ids)
+    writer_idx = np.searchsorted(writers, train_set.writers)
+    rng = np.random.default_rng(settings.seed)
+    n = len(train_set.images)
+    heldout = np.zeros(n, bool)
+    heldout[rng.permutation(n)[: max(1, int(n * settings.heldout_fraction))]] = True
+    cache_dir = Path(cache_dir)
+    clf = cached_classifier(cache_dir / ".ganmash_classifier.pt", train_set, ~heldout, train_set.labels,
+                            len(train_set.classes), "class", settings, device)
+    wclf = cached_classifier(cache_dir / ".ganmash_writer_classifier.pt", train_set, ~heldout, writer_idx,
+                             len(writers), "writer", settings, device)
+    return MeasuringSetup(rng, heldout, clf, wclf, writers, writer_idx)
+
+
 def measure(generate: GenerateFn, train_set: GlyphSet, eval_set: GlyphSet, cache_dir: str | os.PathLike,
             settings: EvalSettings = EvalSettings(), device: str | torch.device = "cpu") -> dict[str, Any]:
     """All measures for a generator given as a function; see the module docstring."""
@@ -217,17 +244,10 @@ def measure(generate: GenerateFn, train_set: GlyphSet, eval_set: GlyphSet, cache
         raise GlyphSetError(f"training glyphs are {train_set.image_size} px, evaluation glyphs "
                             f"{eval_set.image_size} px")
     names, s = train_set.classes, settings
-    writers = np.asarray(train_set.writer_ids)
-    writer_idx = np.searchsorted(writers, train_set.writers)
-    rng = np.random.default_rng(s.seed)
+    setup = measuring_setup(train_set, cache_dir, s, device)
+    rng, heldout, writers, writer_idx = setup.rng, setup.heldout, setup.writers, setup.writer_idx
+    clf, wclf = setup.clf, setup.wclf
     n = len(train_set.images)
-    heldout = np.zeros(n, bool)
-    heldout[rng.permutation(n)[: max(1, int(n * s.heldout_fraction))]] = True
-    cache_dir = Path(cache_dir)
-    clf = cached_classifier(cache_dir / ".ganmash_classifier.pt", train_set, ~heldout, train_set.labels,
-                            len(names), "class", s, device)
-    wclf = cached_classifier(cache_dir / ".ganmash_writer_classifier.pt", train_set, ~heldout, writer_idx,
-                             len(writers), "writer", s, device)
 
     # Two independent draws of real glyphs: ref is what generated glyphs are compared with, draw2 fixes the
     # (class, writer) of each generated glyph and is the real-vs-real floor.

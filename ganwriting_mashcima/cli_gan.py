@@ -152,11 +152,12 @@ def evaluate(checkpoint: Path, data_dir: Path, eval_data_dir: Path, out: Path, n
     settings = EvalSettings(n_generated=n_generated, classifier_steps=classifier_steps, seed=seed)
     report = run_evaluation(checkpoint, data_dir, eval_data_dir, device=device, settings=settings)
     atomic_write_json(out, report)
+    style = report["style"]
     click.echo(json.dumps({"gan_test": report["gan_test"]["overall"], "gan_train_ratio": report["gan_train"]["ratio"],
                            "fid": report["fid"]["overall"], "fid_real_vs_real": report["fid"]["real_vs_real"],
-                           "style_accuracy": report["style"]["writer_accuracy_generated"],
-                           "style_accuracy_per_set": report["style"]["set_writer_accuracy_generated"]["accuracy"],
-                           "style_accuracy_per_set_real": report["style"]["set_writer_accuracy_real_heldout"]["accuracy"]}))
+                           "style_accuracy": style["writer_accuracy_generated"],
+                           "style_accuracy_per_set": style["set_writer_accuracy_generated"]["accuracy"],
+                           "style_accuracy_per_set_real": style["set_writer_accuracy_real_heldout"]["accuracy"]}))
 
 
 @click.command("export-sampler")

@@ -11,6 +11,7 @@ from gan.files import prepare_output_dir
 from gan.glyphset import GlyphSet
 from gan.grid import save_glyph_grid
 from ganwriting_mashcima.errors import FriendlyGroup
+from ganwriting_mashcima.options import muscima_pp_option
 from symbol_sources import (EVALUATION_WRITERS, PROJECT_MUSCIMA_PP, download_muscima_pp, extract_from_folders,
                             extract_glyph_set, load_muscima_pp, locate_muscima_pp)
 
@@ -30,12 +31,6 @@ def _int_list(ctx, param, value: str | None) -> list[int] | None:
 
 def _str_list(ctx, param, value: str | None) -> list[str] | None:
     return None if value is None else [v for v in value.replace(",", " ").split() if v]
-
-
-muscima_pp_option = click.option(
-    "--muscima-pp", "muscima_pp", type=click.Path(file_okay=False, path_type=Path), default=None,
-    help="MUSCIMA++ v1.0 folder. [default: $GANMASH_MUSCIMA_PP, ./data/muscima-pp/v1.0, "
-         "then Mashcima's download folder]")
 
 
 @click.group(cls=FriendlyGroup)

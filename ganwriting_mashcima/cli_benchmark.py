@@ -7,8 +7,8 @@ from pathlib import Path
 import click
 
 from experiments.symbol_benchmark import PRESETS
-from ganwriting_mashcima.cli_gan import device_option
 from ganwriting_mashcima.errors import FriendlyGroup, one_line_errors
+from ganwriting_mashcima.options import device_option
 
 
 

@@ -10,9 +10,8 @@ import numpy as np
 from gan.config import PRESETS
 
 from ganwriting_mashcima.errors import one_line_errors
+from ganwriting_mashcima.options import device_option
 
-device_option = click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True,
-                             help="auto = CUDA when present.")
 
 
 @click.command()

@@ -9,8 +9,8 @@ import click
 
 from experiments.staff_benchmark import PRESETS
 from ganwriting_mashcima.cli_benchmark import number_list, portable_path
-from ganwriting_mashcima.cli_gan import device_option
 from ganwriting_mashcima.errors import one_line_errors
+from ganwriting_mashcima.options import device_option, muscima_pp_option
 
 DEFAULT_GOLD = Path("../shared/cvc-muscima-gold/dev.tsv")
 IMAGE_SUFFIXES = (".png",)
@@ -20,11 +20,6 @@ def _muscima(muscima_pp: Path | None) -> Path:
     from symbol_sources import locate_muscima_pp
 
     return locate_muscima_pp(muscima_pp)
-
-
-muscima_pp_option = click.option(
-    "--muscima-pp", type=click.Path(file_okay=False, path_type=Path), default=None,
-    help="MUSCIMA++ v1.0 folder. [default: $GANMASH_MUSCIMA_PP, ./data/muscima-pp/v1.0, then Mashcima's folder]")
 
 
 @click.command()

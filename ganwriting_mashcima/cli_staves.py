@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from ganwriting_mashcima.cli_gan import device_option
+from ganwriting_mashcima.options import device_option, muscima_pp_option
 from symbol_sources.mashcima_provider import STYLES
 from symbol_sources.staves import StaffJob, merge_shards, parse_shard, synthesize_staves
 
@@ -29,8 +29,7 @@ from symbol_sources.staves import StaffJob, merge_shards, parse_shard, synthesiz
               help="One training writer's hand per staff, or a random hand per glyph.")
 @device_option
 @click.option("--shard", default="1/1", show_default=True, help="Write the K-th of N deterministic shards.")
-@click.option("--muscima-pp", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="MUSCIMA++ v1.0 folder. [default: as `ganmash data info` finds it]")
+@muscima_pp_option
 @click.option("--resume", is_flag=True, help="Continue an interrupted run in --out.")
 @click.option("--overwrite", is_flag=True, help="Start over in a non-empty --out.")
 @click.pass_context

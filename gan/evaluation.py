@@ -82,23 +82,25 @@ def train_classifier(images: np.ndarray, targets: np.ndarray, n_out: int, settin
     """
     g = torch.Generator().manual_seed(seed)
     p = None if weights is None else torch.as_tensor(np.asarray(weights, np.float64))
-    with torch.random.fork_rng(devices=[]):
+    x_all, y_all = _as_input(images), torch.from_numpy(targets.astype(np.int64))
+    # Initialisation and dropout draw from torch's global stream: seed it here (and leave the caller's alone) so the
+    # same seed gives the same classifier, and evaluation figures repeat exactly.
+    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
         torch.manual_seed(seed)
         clf = GlyphClassifier(n_out, images.shape[1]).to(device)
-    opt = torch.optim.Adam(clf.parameters(), lr=2e-3)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=2e-3, total_steps=settings.classifier_steps)
-    x_all, y_all = _as_input(images), torch.from_numpy(targets.astype(np.int64))
-    clf.train()
-    for _ in range(settings.classifier_steps):
-        idx = torch.randint(len(x_all), (settings.classifier_batch,), generator=g) if p is None \
-            else torch.multinomial(p, settings.classifier_batch, replacement=True, generator=g)
-        dx, dy = torch.randint(-2, 3, (2,), generator=g).tolist()
-        x = torch.roll(x_all[idx], shifts=(dx, dy), dims=(2, 3)).to(device)
-        loss = F.cross_entropy(clf(x), y_all[idx].to(device))
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        sched.step()
+        opt = torch.optim.Adam(clf.parameters(), lr=2e-3)
+        sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=2e-3, total_steps=settings.classifier_steps)
+        clf.train()
+        for _ in range(settings.classifier_steps):
+            idx = torch.randint(len(x_all), (settings.classifier_batch,), generator=g) if p is None \
+                else torch.multinomial(p, settings.classifier_batch, replacement=True, generator=g)
+            dx, dy = torch.randint(-2, 3, (2,), generator=g).tolist()
+            x = torch.roll(x_all[idx], shifts=(dx, dy), dims=(2, 3)).to(device)
+            loss = F.cross_entropy(clf(x), y_all[idx].to(device))
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
     return clf.eval()
 
 

@@ -3,7 +3,7 @@
 A checkpoint is a dict of plain tensors, numbers, strings, lists and dicts, read with
 ``torch.load(weights_only=True)`` so that opening one never runs code from the file:
 
-  format, version       "ganmash-gan-checkpoint", 1
+  format, version       "ganmash-gan-checkpoint", 2 (2: the style encoder reads W's frozen, batch-normed trunk)
   config                TrainConfig as a dict
   classes, writers      class names; CVC-MUSCIMA writer numbers in WriterIdentifier's order
   image_size            S
@@ -30,7 +30,7 @@ from gan.files import atomic_write
 from gan.networks import GlyphGenerator
 
 FORMAT_NAME = "ganmash-gan-checkpoint"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 REQUIRED_KEYS = ("config", "classes", "writers", "image_size", "epoch", "step", "networks", "optimizers", "rng",
                  "style_bank")
 
@@ -57,7 +57,8 @@ def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
         raise CheckpointError(f"{path} is not a ganmash GAN checkpoint (format {FORMAT_NAME!r} expected)")
     if ck.get("version") != FORMAT_VERSION:
         raise CheckpointError(f"{path} has checkpoint version {ck.get('version')}, "
-                              f"this ganmash reads version {FORMAT_VERSION}")
+                              f"this ganmash reads version {FORMAT_VERSION}; train a new run, or sample with the "
+                              "ganmash that wrote it")
     missing = [k for k in REQUIRED_KEYS if k not in ck]
     if missing:
         raise CheckpointError(f"{path} lacks {', '.join(missing)}; it is damaged")

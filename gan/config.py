@@ -32,6 +32,8 @@ class TrainConfig:
     lr_gen: float = 2e-4
     lr_dis: float = 2e-4
     lr_rec: float = 2e-4
+    lr_wid: float = 1e-3  # the writer identifier learns details slowly; at lr_rec it was far from the measuring one
+    wid_pretrain_steps: int = 1500  # W's steps on real glyphs before the GAN starts (it then names 16 % of writers)
     beta1: float = 0.0
     beta2: float = 0.99
     ema_beta: float = 0.999
@@ -39,7 +41,7 @@ class TrainConfig:
     # losses
     w_adv: float = 1.0
     w_rec: float = 1.0
-    w_wid: float = 0.5
+    w_wid: float = 1.0  # 0.5 before the style encoder read W's features; 1.0 measured better on every figure (README)
     w_code: float = 1.0  # style code -> writer classification loss on the style encoder (see WriterIdentifier)
     penalty: Penalty = "r1"
     penalty_weight: float = 1.0  # gamma for R1 (applied as gamma/2 * |grad|^2), lambda for GP
@@ -52,6 +54,8 @@ class TrainConfig:
                      "k_refs", "penalty_every"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.wid_pretrain_steps < 0:
+            raise ConfigError(f"wid_pretrain_steps must be >= 0, got {self.wid_pretrain_steps}")
         if self.penalty not in ("r1", "gp", "none"):
             raise ConfigError(f"penalty must be r1, gp or none, got {self.penalty!r}")
         if self.glyphs_per_epoch < self.batch_size:
@@ -84,14 +88,15 @@ PRESETS: dict[str, TrainConfig] = {
     # Seconds on a laptop CPU: for tests and demos, not for glyphs anyone should look at.
     "cpu-smoke": TrainConfig(preset="cpu-smoke", epochs=2, glyphs_per_epoch=256, batch_size=16, save_every=1,
                              channels=8, style_dim=16, z_dim=8, class_dim=8, k_refs=4, ema_start_step=0,
-                             penalty="none"),
-    # 6 x 7168 glyphs at 64x64: ~12 min at 62 glyphs/s (2 threads), ~23 min at 32 glyphs/s (1 busy thread);
-    # its epoch-6 checkpoint already passes GAN-test/GAN-train targets (README). Later epochs: --epochs.
+                             penalty="none", wid_pretrain_steps=4),
+    # 1500 writer-identifier steps (~3 min) + 6 x 7168 glyphs at 64x64: ~15 min at 62 glyphs/s (2 threads),
+    # ~26 min at 32 glyphs/s (1 busy thread); its epoch-6 checkpoint passes GAN-test/GAN-train targets (README).
     "cpu": TrainConfig(preset="cpu", epochs=6, glyphs_per_epoch=7168, batch_size=32, save_every=2,
                        channels=16, style_dim=64, z_dim=32, class_dim=32, k_refs=4, lr_gen=2e-4, lr_dis=2e-4,
                        ema_beta=0.995, ema_start_step=200, penalty="r1", penalty_weight=1.0, penalty_every=16),
     # One modern GPU, a few hours.
     "gpu": TrainConfig(preset="gpu", epochs=100, glyphs_per_epoch=65536, batch_size=64, save_every=5, eval_every=10,
-                       channels=48, style_dim=128, z_dim=64, class_dim=64, k_refs=8, ema_beta=0.999,
+                       channels=48, style_dim=128, z_dim=64, class_dim=64, k_refs=8, wid_pretrain_steps=4000,
+                       ema_beta=0.999,
                        ema_start_step=1000, penalty="r1", penalty_weight=1.0, penalty_every=4),
 }

@@ -1,6 +1,6 @@
 """The five networks of the writer-style glyph GAN (after GANwriting, Kang et al. 2020).
 
-  StyleEncoder       k reference glyphs of one writer -> style code
+  StyleEncoder       k reference glyphs of one writer -> style code, through a frozen copy of W's pretrained trunk
   GlyphGenerator     (style code, class, noise) -> glyph; owns its StyleEncoder so G(refs, class, z) is one call
   GlyphDiscriminator (glyph, class) -> realness; projection discriminator with spectral norm
   GlyphRecognizer    glyph -> class logits; trained on real glyphs, makes G draw the asked class
@@ -33,7 +33,7 @@ def check_image_size(image_size: int) -> int:
 class DownTrunk(nn.Module):
     """Shared shape of every image-reading network: S x S -> 4 x 4 in stride-2 steps."""
 
-    def __init__(self, image_size: int, channels: int, sn: bool = False) -> None:
+    def __init__(self, image_size: int, channels: int, sn: bool = False, batch_norm: bool = False) -> None:
         super().__init__()
         wrap = spectral_norm if sn else (lambda m: m)
         n_down = check_image_size(image_size)
@@ -42,7 +42,10 @@ class DownTrunk(nn.Module):
         res = image_size
         for _ in range(n_down):
             c_in, c_out = stage_channels(res, image_size, channels), stage_channels(res // 2, image_size, channels)
-            layers += [wrap(nn.Conv2d(c_in, c_out, 4, 2, 1)), nn.LeakyReLU(0.2)]
+            if batch_norm:
+                layers += [nn.Conv2d(c_in, c_out, 4, 2, 1, bias=False), nn.BatchNorm2d(c_out), nn.LeakyReLU(0.2)]
+            else:
+                layers += [wrap(nn.Conv2d(c_in, c_out, 4, 2, 1)), nn.LeakyReLU(0.2)]
             res //= 2
         self.net = nn.Sequential(*layers)
         self.out_channels = stage_channels(4, image_size, channels)
@@ -52,18 +55,26 @@ class DownTrunk(nn.Module):
 
 
 class StyleEncoder(nn.Module):
-    """Reads references at half resolution: it sees k glyphs per generated one, so it would otherwise cost k times
-    the discriminator, and slant, size and stroke weight survive a 2x box filter (as grey levels)."""
+    """Mean writer features of the references, projected to a style code.
+
+    The features are those of the writer identifier: the trainer copies W's trunk in once W has been pretrained on
+    real glyphs, and it stays frozen. Learning them through the generator did not work: a trunk trained by G's
+    losses gave codes that named the writer barely above chance (README, "Style control")."""
 
     def __init__(self, image_size: int, channels: int, style_dim: int) -> None:
         super().__init__()
-        self.trunk = DownTrunk(image_size // 2, channels)
+        self.trunk = DownTrunk(image_size, channels, batch_norm=True).requires_grad_(False).eval()
         self.out = nn.Linear(self.trunk.out_channels, style_dim)
+
+    def train(self, mode: bool = True) -> "StyleEncoder":
+        super().train(mode)
+        self.trunk.eval()  # frozen, batch norm included: running statistics of real glyphs, in training too
+        return self
 
     def forward(self, refs: torch.Tensor) -> torch.Tensor:
         b, k, s, _ = refs.shape  # (B, k, S, S): k reference glyphs of one writer, any classes
-        x = F.avg_pool2d(refs.reshape(b * k, 1, s, s), 2)  # (B*k, 1, S/2, S/2)
-        h = self.trunk(x).mean((2, 3))  # (B*k, C4)
+        with torch.no_grad():
+            h = self.trunk(refs.reshape(b * k, 1, s, s)).mean((2, 3))  # (B*k, C4)
         # Mean over the references: the code is what the writer's glyphs share, independent of k and their order.
         return self.out(h.reshape(b, k, -1).mean(1))  # (B, style_dim)
 
@@ -158,14 +169,14 @@ class GlyphRecognizer(nn.Module):
 class WriterIdentifier(nn.Module):
     """Writer of a glyph; and, from a style code, the writer whose references made it (``code_head``).
 
-    Reading the writer off one glyph is hard (a real-trained classifier manages 16 % of 44 writers), so its
-    loss alone let the style encoder collapse to one code for everyone; the code head asks the encoder for
-    codes that tell the writers apart.
+    Writers differ in details (16 % of 44 writers named from one real glyph), which the plain trunk never learned
+    (its loss stayed at ln 44); batch norm and a pretraining phase on real glyphs make it as good as the measuring
+    classifier before the generator is judged by it. Its trunk also becomes the style encoder's.
     """
 
     def __init__(self, n_writers: int, image_size: int = 64, channels: int = 32, style_dim: int = 64) -> None:
         super().__init__()
-        self.trunk = DownTrunk(image_size, channels)
+        self.trunk = DownTrunk(image_size, channels, batch_norm=True)
         self.head = nn.Linear(self.trunk.out_channels, n_writers)
         self.code_head = nn.Sequential(nn.LayerNorm(style_dim), nn.Linear(style_dim, n_writers))
 

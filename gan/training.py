@@ -78,13 +78,15 @@ class EpochData:
         pos = self.writer_start[writer_idx, None] + (u * self.writer_count[writer_idx, None]).astype(np.int64)
         return self.by_writer[pos]  # (n, k) glyph indices, all by each row's writer
 
-    def epoch_order(self, epoch: int) -> tuple[np.ndarray, np.ndarray]:
-        """(steps, B) glyph indices and (steps, B, k) reference indices of epoch ``epoch`` (1-based)."""
+    def epoch_order(self, epoch: int, steps: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(steps, B) glyph indices and (steps, B, k) reference indices of epoch ``epoch`` (1-based; 0 is the
+        writer identifier's pretraining), ``steps_per_epoch`` steps unless given."""
         c = self.config
+        steps = c.steps_per_epoch if steps is None else steps
         rng = np.random.default_rng([c.seed, epoch])
-        idx = rng.choice(len(self.labels), size=c.steps_per_epoch * c.batch_size, p=self.weights)
+        idx = rng.choice(len(self.labels), size=steps * c.batch_size, p=self.weights)
         refs = self.refs_for(rng, self.writer_idx[idx], c.k_refs)
-        return idx.reshape(c.steps_per_epoch, c.batch_size), refs.reshape(c.steps_per_epoch, c.batch_size, c.k_refs)
+        return idx.reshape(steps, c.batch_size), refs.reshape(steps, c.batch_size, c.k_refs)
 
     def style_bank(self, seed: int) -> torch.Tensor:
         rng = np.random.default_rng([seed, 7919])
@@ -130,10 +132,12 @@ class Trainer:
         self.opt_G = torch.optim.Adam(self.G.parameters(), lr=c.lr_gen, betas=betas)
         self.opt_D = torch.optim.Adam(self.D.parameters(), lr=c.lr_dis, betas=betas)
         # R and W learn plain classification on real glyphs; Adam's default betas suit that better than GAN betas.
-        self.opt_R = torch.optim.Adam([*self.R.parameters(), *self.W.parameters()], lr=c.lr_rec)
+        self.opt_R = torch.optim.Adam([{"params": self.R.parameters(), "lr": c.lr_rec},
+                                       {"params": self.W.parameters(), "lr": c.lr_wid}])
         self.noise = torch.Generator().manual_seed(c.seed)
         self.style_bank = self.data.style_bank(c.seed)
         self.epoch, self.step_in_epoch = 0, 0
+        self.wid_step = 0  # writer-identifier pretraining steps done
         self.use_amp = c.amp and device.type == "cuda"
         self.stop_requested = False
 
@@ -141,6 +145,7 @@ class Trainer:
     def state_dict(self) -> dict[str, Any]:
         return {"config": self.config.to_dict(), "classes": list(self.classes), "writers": list(self.writers),
                 "image_size": self.image_size, "epoch": self.epoch, "step": self.step_in_epoch,
+                "wid_step": self.wid_step,
                 "networks": {k: getattr(self, k).state_dict() for k in ("G", "G_ema", "D", "R", "W")},
                 "optimizers": {"G": self.opt_G.state_dict(), "D": self.opt_D.state_dict(),
                                "R": self.opt_R.state_dict()},
@@ -164,10 +169,11 @@ class Trainer:
             self.opt_G.load_state_dict(ck["optimizers"]["G"])
             self.opt_D.load_state_dict(ck["optimizers"]["D"])
             self.opt_R.load_state_dict(ck["optimizers"]["R"])
+            self.wid_step = int(ck["wid_step"])
         except (RuntimeError, ValueError, KeyError):
-            # e.g. a run from before the writer identifier had its code head: still samples, cannot resume
+            # e.g. a run from before the style encoder read W's features
             raise CheckpointError(f"{source} holds networks or optimizers of another shape than this version "
-                                  "trains; start a new run (sampling from it still works)") from None
+                                  "trains; start a new run") from None
         _set_rng_state(ck["rng"])
         self.noise.set_state(ck["rng"]["trainer"])
         self.style_bank = ck["style_bank"]
@@ -192,6 +198,40 @@ class Trainer:
         if c.penalty == "r1":
             return c.penalty_weight / 2 * norm2.mean()
         return c.penalty_weight * (norm2.sqrt() - 1).pow(2).mean()
+
+    def pretrain_writer_identifier(self, progress: bool = True) -> dict[str, Any]:
+        """Run (the rest of) W's pretraining on real glyphs, then give the style encoder W's trunk.
+
+        From scratch W names no writer, so a GAN step against it would teach G nothing about style; and writer
+        features are what the style encoder should average. Returns the mean loss and speed.
+        """
+        c, dev = self.config, self.device
+        idx, _ = self.data.epoch_order(0, c.wid_pretrain_steps)
+        total, done, t0 = torch.zeros((), device=dev), 0, time.perf_counter()
+        bar = tqdm(range(self.wid_step, c.wid_pretrain_steps), desc="writer identifier", disable=not progress,
+                   leave=False, dynamic_ncols=True)
+        self.W.train()
+        for i in bar:
+            idx_t = torch.from_numpy(idx[i])
+            x = glyphs_to_tensor(self.data.images[idx_t]).unsqueeze(1).to(dev)  # (B, 1, S, S)
+            with self._autocast():
+                loss = F.cross_entropy(self.W(x), self.data.writer_idx_t[idx_t].to(dev))
+            self.opt_R.zero_grad(set_to_none=True)
+            loss.backward()
+            self.opt_R.step()
+            total += loss.detach().float()
+            done, self.wid_step = done + 1, i + 1
+            if progress and (done % 10 == 0 or i + 1 == c.wid_pretrain_steps):
+                bar.set_postfix(w=f"{total.item() / done:.3f}")
+            if self.stop_requested:
+                break
+        bar.close()
+        if self.wid_step == c.wid_pretrain_steps:
+            for g in (self.G, self.G_ema):
+                g.style_encoder.trunk.load_state_dict(self.W.trunk.state_dict())
+        seconds = time.perf_counter() - t0
+        return {"epoch": 0, "wid_steps": done, "w": round(total.item() / max(done, 1), 5),
+                "seconds": round(seconds, 2), "glyphs_per_s": round(done * c.batch_size / max(seconds, 1e-9), 1)}
 
     def train_step(self, idx: np.ndarray, ref_idx: np.ndarray, global_step: int) -> dict[str, float]:
         c, dev = self.config, self.device
@@ -220,6 +260,7 @@ class Trainer:
 
         # R and W: plain classifiers of real glyphs (class; writer).
         self.R.requires_grad_(True), self.W.requires_grad_(True)
+        self.W.train()
         with self._autocast():
             r_loss = F.cross_entropy(self.R(x_real), y)
             w_loss = F.cross_entropy(self.W(x_real), wr)
@@ -231,6 +272,7 @@ class Trainer:
 
         # G: fool D, be read as class y by R, and as the reference writer by W.
         self.D.requires_grad_(False), self.R.requires_grad_(False), self.W.requires_grad_(False)
+        self.W.eval()  # batch norm with real-glyph statistics: a batch of fakes must not redefine what is normal
         with self._autocast():
             g_adv = -self.D(x_fake, y).mean()
             g_rec = F.cross_entropy(self.R(x_fake), y)
@@ -371,6 +413,16 @@ def train(config: TrainConfig, data_dir: str | os.PathLike, run_dir: str | os.Pa
     old_handler = signal.signal(signal.SIGINT, on_sigint) if in_main else None
     metrics: dict[str, Any] = {"epoch": trainer.epoch}
     try:
+        if trainer.epoch == 0 and trainer.step_in_epoch == 0 and trainer.wid_step < config.wid_pretrain_steps:
+            metrics = trainer.pretrain_writer_identifier(progress)
+            save_checkpoint(run_dir / "latest.pt", trainer.state_dict())
+            if trainer.stop_requested:
+                log(f"saved {run_dir / 'latest.pt'} at writer-identifier step {trainer.wid_step}; "
+                    "continue with --resume")
+                return {**metrics, "interrupted": True}
+            append_jsonl(run_dir / "metrics.jsonl", metrics)
+            log(f"writer identifier pretrained: {metrics['wid_steps']} steps, loss {metrics['w']}, "
+                f"{metrics['seconds']} s")
         while trainer.epoch < config.epochs:
             metrics = trainer.train_epoch(progress)
             if trainer.stop_requested:

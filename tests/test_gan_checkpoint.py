@@ -133,7 +133,7 @@ def test_sampling_export_cannot_be_resumed(tmp_path, smoke_checkpoint):
         train(PRESETS["cpu-smoke"], data, run, resume=True, device="cpu", progress=False, log=lambda s: None)
 
 
-def test_run_from_before_the_code_head_samples_but_cannot_resume(checkpoint, tmp_path):
+def test_run_whose_writer_identifier_has_another_shape_samples_but_cannot_resume(checkpoint, tmp_path):
     ck = load_checkpoint(checkpoint)
     ck["networks"]["W"] = {k: v for k, v in ck["networks"]["W"].items() if not k.startswith("code_head")}
     run = tmp_path / "old-run"

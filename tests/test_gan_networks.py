@@ -33,6 +33,15 @@ def test_style_code_ignores_reference_order_and_count_of_copies():
     torch.testing.assert_close(enc(torch.cat([refs, refs], 1)), code)
 
 
+def test_style_encoder_reads_references_with_its_frozen_statistics_in_training_mode_too():
+    enc = StyleEncoder(32, 4, 8).train()
+    before = {k: v.clone() for k, v in enc.trunk.state_dict().items()}
+    code = enc(torch.randn(2, 4, 32, 32))
+    code.sum().backward()
+    assert all(torch.equal(before[k], v) for k, v in enc.trunk.state_dict().items())  # BN running stats too
+    assert all(p.grad is None for p in enc.trunk.parameters()) and enc.out.weight.grad is not None
+
+
 def test_generator_output_depends_on_style():
     torch.manual_seed(0)
     g = GlyphGenerator(3, 32, channels=4, style_dim=8, z_dim=4, class_dim=4)

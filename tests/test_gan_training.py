@@ -4,7 +4,7 @@ import json
 import pytest
 import torch
 
-from gan.checkpoint import CheckpointError, load_checkpoint
+from gan.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from gan.config import PRESETS
 from gan.training import Trainer, train
 
@@ -32,6 +32,39 @@ def test_train_step_on_cuda_updates_the_generator(glyph_set):
     _train_step_changes_weights(glyph_set, "cuda")
 
 
+def test_pretraining_gives_the_style_encoder_the_writer_identifiers_trunk(glyph_set):
+    trainer = Trainer(TINY, glyph_set, torch.device("cpu"))
+    untrained = {k: v.clone() for k, v in trainer.W.trunk.state_dict().items()}
+    assert trainer.pretrain_writer_identifier(progress=False)["wid_steps"] == TINY.wid_pretrain_steps
+    trunk = trainer.W.trunk.state_dict()
+    assert any(not torch.equal(untrained[k], v) for k, v in trunk.items())
+    for g in (trainer.G, trainer.G_ema):
+        _assert_identical(g.style_encoder.trunk.state_dict(), trunk)
+
+
+def test_train_steps_leave_the_style_encoders_trunk_as_copied(glyph_set):
+    trainer = Trainer(TINY, glyph_set, torch.device("cpu"))
+    trainer.pretrain_writer_identifier(progress=False)
+    copied = {k: v.clone() for k, v in trainer.G.style_encoder.trunk.state_dict().items()}  # BN statistics too
+    idx, refs = trainer.data.epoch_order(1)
+    for i in range(2):
+        trainer.train_step(idx[i], refs[i], i)
+    _assert_identical(trainer.G.style_encoder.trunk.state_dict(), copied)
+    assert any(not torch.equal(copied[k], v) for k, v in trainer.W.trunk.state_dict().items())  # W learns on
+
+
+def test_ctrl_c_during_pretraining_saves_and_resume_is_bit_identical(glyph_dir, glyph_set, tmp_path):
+    config = TINY.replace(epochs=1, wid_pretrain_steps=3)
+    train(config, glyph_dir, tmp_path / "straight", progress=False, log=lambda s: None)
+    cut = Trainer(config, glyph_set, torch.device("cpu"))
+    cut.stop_requested = True  # as train()'s Ctrl-C handler sets it: finish this step and stop
+    assert cut.pretrain_writer_identifier(progress=False)["wid_steps"] == 1
+    (tmp_path / "cut").mkdir()
+    save_checkpoint(tmp_path / "cut" / "latest.pt", cut.state_dict())
+    train(config, glyph_dir, tmp_path / "cut", resume=True, progress=False, log=lambda s: None)
+    _assert_identical(_weights(tmp_path / "straight" / "latest.pt"), _weights(tmp_path / "cut" / "latest.pt"))
+
+
 def test_run_writes_config_checkpoints_samples_and_metrics(glyph_dir, tmp_path):
     run = tmp_path / "run"
     train(TINY.replace(epochs=2), glyph_dir, run, progress=False, log=lambda s: None)
@@ -39,7 +72,8 @@ def test_run_writes_config_checkpoints_samples_and_metrics(glyph_dir, tmp_path):
     assert sorted(p.name for p in (run / "checkpoints").iterdir()) == ["epoch_0001.pt", "epoch_0002.pt"]
     assert sorted(p.name for p in (run / "samples").iterdir()) == ["epoch_0001.png", "epoch_0002.png"]
     lines = [json.loads(l) for l in (run / "metrics.jsonl").read_text().splitlines()]
-    assert [m["epoch"] for m in lines] == [1, 2] and all(m["glyphs_per_s"] > 0 for m in lines)
+    assert [m["epoch"] for m in lines] == [0, 1, 2] and all(m["glyphs_per_s"] > 0 for m in lines)
+    assert lines[0]["wid_steps"] == TINY.wid_pretrain_steps  # "epoch 0": the writer identifier's pretraining
     assert load_checkpoint(run / "latest.pt")["epoch"] == 2
 
 
@@ -85,7 +119,7 @@ def test_another_runs_folder_is_refused_without_resume_or_overwrite(glyph_dir, t
     with pytest.raises(FileExistsError, match="--resume.*--overwrite"):
         train(TINY.replace(epochs=1), glyph_dir, run, progress=False, log=lambda s: None)
     train(TINY.replace(epochs=1), glyph_dir, run, overwrite=True, progress=False, log=lambda s: None)
-    assert len((run / "metrics.jsonl").read_text().splitlines()) == 1  # the old run's files are gone
+    assert len((run / "metrics.jsonl").read_text().splitlines()) == 2  # pretraining + epoch 1: the old run's are gone
 
 
 def test_start_epoch_without_that_checkpoint_lists_the_existing_ones(glyph_dir, tmp_path):
@@ -129,4 +163,4 @@ def test_ctrl_c_saves_mid_epoch_and_resume_is_still_bit_identical(glyph_dir, tmp
     assert (ck["epoch"], ck["step"]) == (1, 1)
     train(TINY.replace(epochs=3), glyph_dir, tmp_path / "cut", resume=True, progress=False, log=lambda s: None)
     _assert_identical(_weights(tmp_path / "straight" / "latest.pt"), _weights(tmp_path / "cut" / "latest.pt"))
-    assert [json.loads(l)["epoch"] for l in (tmp_path / "cut" / "metrics.jsonl").read_text().splitlines()] == [1, 2, 3]
+    assert [json.loads(l)["epoch"] for l in (tmp_path / "cut" / "metrics.jsonl").read_text().splitlines()] == [0, 1, 2, 3]

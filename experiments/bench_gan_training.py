@@ -31,7 +31,9 @@ def main() -> None:
     device = resolve_device(args.device)
     config = PRESETS[args.preset]
     glyphs = GlyphSet.load(args.data)
-    trainer = Trainer(config, glyphs, device)
+    # The writer identifier's pretraining (its first warmup + steps steps, warm-up included) is timed by itself.
+    trainer = Trainer(config.replace(wid_pretrain_steps=args.warmup + args.steps), glyphs, device)
+    wid_gps = trainer.pretrain_writer_identifier(progress=False)["glyphs_per_s"]
     idx, refs = trainer.data.epoch_order(1)
     n = min(args.warmup + args.steps, config.steps_per_epoch)
     t0 = 0.0
@@ -52,7 +54,9 @@ def main() -> None:
         "threads": torch.get_num_threads(), "image_size": glyphs.image_size, "batch_size": config.batch_size,
         "timed_steps": timed, "seconds": round(seconds, 3), "glyphs_per_s": round(gps, 1),
         "epoch_seconds_estimate": round(config.glyphs_per_epoch / gps, 1),
-        "run_minutes_estimate": round(config.epochs * config.glyphs_per_epoch / gps / 60, 1),
+        "writer_identifier_glyphs_per_s": wid_gps,
+        "run_minutes_estimate": round((config.wid_pretrain_steps * config.batch_size / wid_gps
+                                       + config.epochs * config.glyphs_per_epoch / gps) / 60, 1),
     }))
 
 

@@ -31,7 +31,9 @@ from ganwriting_mashcima.options import device_option
 @click.option("--lr-dis", type=click.FloatRange(min=0, min_open=True), default=None,
               help="Discriminator learning rate. [default: preset's]")
 @click.option("--lr-rec", type=click.FloatRange(min=0, min_open=True), default=None,
-              help="Recognizer and writer identifier learning rate. [default: preset's]")
+              help="Recognizer learning rate. [default: preset's]")
+@click.option("--lr-wid", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Writer identifier learning rate, in its pretraining too. [default: preset's]")
 @click.option("--save-every", type=click.IntRange(min=1), default=None,
               help="Keep checkpoints/epoch_N.pt every N epochs (latest.pt is written every epoch). [default: preset's]")
 @click.option("--eval-every", type=click.IntRange(min=0), default=None,
@@ -44,8 +46,8 @@ from ganwriting_mashcima.options import device_option
 @one_line_errors
 def train(data_dir: Path, run_dir: Path, preset: str, epochs: int | None, start_epoch: int | None, resume: bool,
           batch_size: int | None, lr_gen: float | None, lr_dis: float | None, lr_rec: float | None,
-          save_every: int | None, eval_every: int | None, eval_data_dir: Path | None, device: str,
-          seed: int | None, overwrite: bool) -> None:
+          lr_wid: float | None, save_every: int | None, eval_every: int | None, eval_data_dir: Path | None,
+          device: str, seed: int | None, overwrite: bool) -> None:
     """Train the writer-style glyph GAN.
 
     \b
@@ -61,7 +63,8 @@ def train(data_dir: Path, run_dir: Path, preset: str, epochs: int | None, start_
         raise click.UsageError("give --resume or --start-epoch, not both")
     resuming = resume or start_epoch is not None
     config = resolve_config(preset, dict(epochs=epochs, batch_size=batch_size, lr_gen=lr_gen, lr_dis=lr_dis,
-                                         lr_rec=lr_rec, save_every=save_every, eval_every=eval_every, seed=seed),
+                                         lr_rec=lr_rec, lr_wid=lr_wid, save_every=save_every, eval_every=eval_every,
+                                         seed=seed),
                             run_dir, resuming)
     metrics = run_training(config, data_dir, run_dir, eval_data_dir=eval_data_dir, device=device, resume=resume,
                            start_epoch=start_epoch, overwrite=overwrite, log=click.echo)

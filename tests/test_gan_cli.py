@@ -15,7 +15,8 @@ SMOKE = ["--preset", "cpu-smoke", "--epochs", "1"]
 @pytest.fixture(scope="module")
 def run_dir(glyph_dir, tmp_path_factory):
     run = tmp_path_factory.mktemp("runs") / "run"
-    result = CliRunner().invoke(train, ["--data", str(glyph_dir), "--out", str(run), *SMOKE, "--device", "cpu"])
+    result = CliRunner().invoke(train, ["--data", str(glyph_dir), "--out", str(run), *SMOKE, "--lr-wid", "5e-4",
+                                        "--device", "cpu"])
     assert result.exit_code == 0, result.output
     return run
 
@@ -30,6 +31,11 @@ def _one_line_error(result, pattern):
 
 def test_train_writes_a_checkpoint(run_dir):
     assert (run_dir / "latest.pt").is_file() and (run_dir / "checkpoints" / "epoch_0001.pt").is_file()
+
+
+def test_train_keeps_the_preset_with_the_flags_over_it_as_config_json(run_dir):
+    config = json.loads((run_dir / "config.json").read_text())
+    assert (config["preset"], config["epochs"], config["lr_wid"]) == ("cpu-smoke", 1, 5e-4)
 
 
 def test_train_into_another_run_is_a_one_line_error(glyph_dir, run_dir):

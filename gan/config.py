@@ -33,7 +33,9 @@ class TrainConfig:
     lr_dis: float = 2e-4
     lr_rec: float = 2e-4
     lr_wid: float = 1e-3  # the writer identifier learns details slowly; at lr_rec it was far from the measuring one
-    wid_pretrain_steps: int = 1500  # W's steps on real glyphs before the GAN starts (it then names 16 % of writers)
+    # W's steps on real glyphs before the GAN starts (it then names 16 % of writers); its trunk then becomes the
+    # style encoder's. 0 skips both: the encoder keeps a random frozen trunk (an ablation, not a preset).
+    wid_pretrain_steps: int = 1500
     beta1: float = 0.0
     beta2: float = 0.99
     ema_beta: float = 0.999

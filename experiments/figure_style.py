@@ -41,8 +41,10 @@ def main() -> None:
         mine = np.flatnonzero(glyphs.writers == writer)
         if len(mine) < args.refs + len(classes):
             raise SystemExit(f"writer {writer} has {len(mine)} glyphs in {args.data}; too few for this figure")
-        shown = [rng.choice(mine[glyphs.labels[mine] == glyphs.classes.index(c)])
-                 if (glyphs.labels[mine] == glyphs.classes.index(c)).any() else None for c in classes]
+        shown = []
+        for c in classes:
+            of_class = mine[glyphs.labels[mine] == glyphs.classes.index(c)]
+            shown.append(rng.choice(of_class) if len(of_class) else None)
         refs = rng.choice(np.setdiff1d(mine, [i for i in shown if i is not None]), args.refs, replace=False)
         rows.append((f"writer {writer}, real", np.stack([glyphs.images[i] if i is not None else blank
                                                          for i in shown])))

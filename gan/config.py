@@ -99,6 +99,5 @@ PRESETS: dict[str, TrainConfig] = {
     # One modern GPU, a few hours.
     "gpu": TrainConfig(preset="gpu", epochs=100, glyphs_per_epoch=65536, batch_size=64, save_every=5, eval_every=10,
                        channels=48, style_dim=128, z_dim=64, class_dim=64, k_refs=8, wid_pretrain_steps=4000,
-                       ema_beta=0.999,
-                       ema_start_step=1000, penalty="r1", penalty_weight=1.0, penalty_every=4),
+                       ema_beta=0.999, ema_start_step=1000, penalty="r1", penalty_weight=1.0, penalty_every=4),
 }

@@ -3,7 +3,8 @@
 A checkpoint is a dict of plain tensors, numbers, strings, lists and dicts, read with
 ``torch.load(weights_only=True)`` so that opening one never runs code from the file:
 
-  format, version       "ganmash-gan-checkpoint", 2 (2: the style encoder reads W's frozen, batch-normed trunk)
+  format, version       "ganmash-gan-checkpoint", 3 (2: the style encoder reads W's frozen, batch-normed trunk;
+                        3: class-centred style features, writer_features instead of reference glyphs)
   config                TrainConfig as a dict
   classes, writers      class names; CVC-MUSCIMA writer numbers in WriterIdentifier's order
   image_size            S
@@ -11,7 +12,10 @@ A checkpoint is a dict of plain tensors, numbers, strings, lists and dicts, read
   networks              {G, G_ema, D, R, W}: state dicts
   optimizers            {G, D, R}: state dicts
   rng                   torch, numpy, python, trainer (noise) generator states, as tensors
-  style_bank            (n_writers, n_refs, S, S) uint8 reference glyphs per training writer (255 = ink)
+  writer_features       (n_writers, C4) float: each training writer's mean style feature over its glyphs; the
+                        style code of writer w is G's projection of row w. Numbers, not glyph images: a checkpoint
+                        carries no image of the data it was trained on
+  provenance            {data_fingerprint, git_commit, torch, ganmash}: what made it
   sampling_only         True in an ``export_sampler`` file: networks holds G_ema alone, no optimizers or RNG
                         state; it samples like the full checkpoint but cannot be resumed
 """
@@ -30,9 +34,9 @@ from gan.files import atomic_write
 from gan.networks import GlyphGenerator
 
 FORMAT_NAME = "ganmash-gan-checkpoint"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 REQUIRED_KEYS = ("config", "classes", "writers", "image_size", "epoch", "step", "networks", "optimizers", "rng",
-                 "style_bank")
+                 "writer_features")
 
 
 class CheckpointError(ValueError):
@@ -71,13 +75,14 @@ def export_sampler(src: str | os.PathLike, dst: str | os.PathLike) -> Path:
     A few MB instead of tens: what ships with the package and what a user hands to the Mashcima provider.
     """
     ck = load_checkpoint(src)
-    keep = {k: ck[k] for k in REQUIRED_KEYS if k not in ("networks", "optimizers", "rng")}
+    keep = {k: ck[k] for k in (*REQUIRED_KEYS, "provenance") if k in ck and k not in ("networks", "optimizers", "rng")}
     return save_checkpoint(dst, {**keep, "networks": {"G_ema": ck["networks"]["G_ema"]}, "optimizers": {},
                                  "rng": {}, "sampling_only": True})
 
 
 def build_generator(config: TrainConfig, n_classes: int, image_size: int) -> GlyphGenerator:
-    return GlyphGenerator(n_classes, image_size, config.channels, config.style_dim, config.z_dim, config.class_dim)
+    return GlyphGenerator(n_classes, image_size, config.channels, config.style_dim, config.z_dim, config.class_dim,
+                          config.mapping_layers)
 
 
 def glyphs_to_tensor(images: np.ndarray | torch.Tensor) -> torch.Tensor:
@@ -90,7 +95,7 @@ class GlyphSampler:
     """Draws glyphs from a trained generator (the EMA weights). Made by ``load_generator``."""
 
     def __init__(self, generator: GlyphGenerator, classes: Sequence[str], writers: Sequence[int],
-                 style_bank: torch.Tensor, device: torch.device) -> None:
+                 writer_features: torch.Tensor, device: torch.device) -> None:
         self.generator = generator.to(device).eval().requires_grad_(False)
         self.classes: tuple[str, ...] = tuple(classes)
         self.writers: tuple[int, ...] = tuple(int(w) for w in writers)
@@ -98,7 +103,7 @@ class GlyphSampler:
         self._class_index = {c: i for i, c in enumerate(self.classes)}
         with torch.inference_mode():
             # Style code per training writer, computed once: sampling needs no data folder.
-            self._writer_styles = self.generator.style_encoder(glyphs_to_tensor(style_bank).to(device))  # (W, D)
+            self._writer_styles = self.generator.style_encoder.project(writer_features.float().to(device))  # (W, D)
 
     @property
     def image_size(self) -> int:
@@ -109,14 +114,20 @@ class GlyphSampler:
         """(W, style_dim) style code of each training writer, in ``writers`` order."""
         return self._writer_styles
 
-    def style_code(self, style_images: np.ndarray) -> torch.Tensor:
-        """Style code (1, style_dim) of glyphs (k, S, S) from one writer (uint8 255 = ink or float 1 = ink)."""
+    def style_code(self, style_images: np.ndarray, style_classes: Sequence[str] | None = None) -> torch.Tensor:
+        """Style code (1, style_dim) of glyphs (k, S, S) from one writer (uint8 255 = ink or float 1 = ink), with
+        their class names if known (else each is taken for the class its features are nearest)."""
         style_images = np.asarray(style_images)
         s = self.image_size
         if style_images.ndim != 3 or style_images.shape[1:] != (s, s) or len(style_images) == 0:
             raise ConfigError(f"style images must be (k, {s}, {s}), got {style_images.shape}")
+        labels = None
+        if style_classes is not None:
+            if len(style_classes) != len(style_images):
+                raise ConfigError(f"{len(style_images)} style images but {len(style_classes)} class names")
+            labels = torch.tensor(self.class_indices(style_classes), device=self.device)[None]
         with torch.inference_mode():
-            return self.generator.style_encoder(glyphs_to_tensor(style_images)[None].to(self.device))
+            return self.generator.style_encoder(glyphs_to_tensor(style_images)[None].to(self.device), labels)
 
     def class_indices(self, class_names: Sequence[str]) -> list[int]:
         unknown = sorted(set(class_names) - set(self._class_index))
@@ -126,12 +137,13 @@ class GlyphSampler:
 
     def sample(self, class_names: Sequence[str], writer: int | None = None, style_images: np.ndarray | None = None,
                n: int = 1, seed: int | None = None, generator: torch.Generator | None = None,
-               batch_size: int = 512) -> np.ndarray:
+               batch_size: int = 512, style_classes: Sequence[str] | None = None) -> np.ndarray:
         """``n`` glyphs of each class in ``class_names`` (class-major order): (len(class_names) * n, S, S) float32
         in [0, 1], 1 = ink.
 
-        Style: ``style_images`` (k, S, S) of one writer, else training writer ``writer``, else a random training
-        writer per glyph. Same ``seed`` (or generator state) -> same glyphs.
+        Style: ``style_images`` (k, S, S) of one writer (``style_classes``: their classes, when known), else
+        training writer ``writer``, else a random training writer per glyph. Same ``seed`` (or generator state)
+        -> same glyphs.
         """
         if writer is not None and style_images is not None:
             raise ConfigError("give a writer or style images, not both")
@@ -142,7 +154,7 @@ class GlyphSampler:
         # All randomness is drawn on the CPU up front, so results do not depend on the device or batch size.
         z = torch.randn(total, self.generator.z_dim, generator=generator)
         if style_images is not None:
-            style = self.style_code(style_images).expand(total, -1)
+            style = self.style_code(style_images, style_classes).expand(total, -1)
         elif writer is not None:
             if int(writer) not in self.writers:
                 raise ConfigError(f"writer {writer} is not in this checkpoint; it has: "
@@ -170,4 +182,4 @@ def load_generator(path: str | os.PathLike, device: str | torch.device = "cpu") 
     except (ConfigError, KeyError, RuntimeError, TypeError) as e:
         raise CheckpointError(f"{path}: cannot rebuild the generator ({type(e).__name__}: "
                               f"{str(e).splitlines()[0] if str(e) else ''})") from None
-    return GlyphSampler(g, ck["classes"], ck["writers"], ck["style_bank"], device)
+    return GlyphSampler(g, ck["classes"], ck["writers"], ck["writer_features"], device)

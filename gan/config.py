@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from typing import Any, Literal, Mapping
 
@@ -22,12 +23,21 @@ class TrainConfig:
     save_every: int = 5
     eval_every: int = 0  # 0 = evaluate only when asked (needs eval data)
     seed: int = 0
+    # Training writers kept out of training as a validation set: recipes, weights and checkpoints are chosen on
+    # them, never on the evaluation writers (13, 17, 20, 34, 41, 49), which a glyph set for training lacks anyway.
+    val_writers: tuple[int, ...] = ()
     # networks
     channels: int = 32  # width of the widest conv layer is 8x this (capped at 256)
     style_dim: int = 64
     z_dim: int = 32
     class_dim: int = 32
     k_refs: int = 8  # reference glyphs per style code
+    mapping_layers: int = 2  # (style, class, noise) -> w
+    d_channels: int = 0  # discriminator width as ``channels``; 0 = same as the generator's
+    mbstd_group: int = 0  # minibatch-std group size in D (StyleGAN); 0 = none
+    # Each reference's writer features minus its class's mean, so a style code says how the writer draws, not
+    # which classes the references happened to be (see StyleEncoder).
+    style_centering: bool = True
     # optimisation
     lr_gen: float = 2e-4
     lr_dis: float = 2e-4
@@ -45,6 +55,10 @@ class TrainConfig:
     w_rec: float = 1.0
     w_wid: float = 1.0  # 0.5 before the style encoder read W's features; 1.0 measured better on every figure (README)
     w_code: float = 1.0  # style code -> writer classification loss on the style encoder (see WriterIdentifier)
+    # Mode seeking (Mao et al., CVPR 2019): half the batch repeats the other half's class and references with new
+    # noise, and G is penalised when two noises give the same glyph (1 / (glyph distance / noise distance)).
+    w_ms: float = 0.0
+    augment: bool = False  # DiffAugment (translation, cutout) on everything D sees, real and generated
     penalty: Penalty = "r1"
     penalty_weight: float = 1.0  # gamma for R1 (applied as gamma/2 * |grad|^2), lambda for GP
     penalty_every: int = 4  # lazy regularisation (StyleGAN2): penalise every n D steps, scaled by n
@@ -52,16 +66,31 @@ class TrainConfig:
     amp: bool = True  # bfloat16 autocast, CUDA only
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "val_writers", tuple(sorted(int(w) for w in self.val_writers)))
         for name in ("epochs", "glyphs_per_epoch", "batch_size", "channels", "style_dim", "z_dim", "class_dim",
-                     "k_refs", "penalty_every"):
+                     "k_refs", "penalty_every", "mapping_layers"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be >= 1, got {getattr(self, name)}")
+        for name in ("d_channels", "mbstd_group"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"{name} must be >= 0, got {getattr(self, name)}")
+        for name in ("lr_gen", "lr_dis", "lr_rec", "lr_wid", "w_adv", "w_rec", "w_wid", "w_code", "w_ms",
+                     "penalty_weight", "ema_beta"):
+            v = getattr(self, name)
+            if not math.isfinite(v) or v < 0:
+                raise ConfigError(f"{name} must be a finite number >= 0, got {v}")
+        if self.w_ms > 0 and self.batch_size < 2:
+            raise ConfigError("mode seeking (w_ms > 0) needs batch_size >= 2")
         if self.wid_pretrain_steps < 0:
             raise ConfigError(f"wid_pretrain_steps must be >= 0, got {self.wid_pretrain_steps}")
         if self.penalty not in ("r1", "gp", "none"):
             raise ConfigError(f"penalty must be r1, gp or none, got {self.penalty!r}")
         if self.glyphs_per_epoch < self.batch_size:
             raise ConfigError(f"glyphs_per_epoch ({self.glyphs_per_epoch}) is smaller than batch_size ({self.batch_size})")
+
+    @property
+    def disc_channels(self) -> int:
+        return self.d_channels or self.channels
 
     @property
     def steps_per_epoch(self) -> int:
@@ -84,7 +113,10 @@ class TrainConfig:
 
 
 # Fields that shape the networks: a checkpoint can only be resumed with the same values.
-ARCHITECTURE_FIELDS = ("channels", "style_dim", "z_dim", "class_dim", "k_refs")
+ARCHITECTURE_FIELDS = ("channels", "style_dim", "z_dim", "class_dim", "mapping_layers", "d_channels", "mbstd_group")
+
+# Every seventh of the 44 training writers, from the fourth (a rule, not a choice on any result): 8,129 glyphs.
+VALIDATION_WRITERS = (4, 11, 21, 28, 36, 44)
 
 PRESETS: dict[str, TrainConfig] = {
     # Seconds on a laptop CPU: for tests and demos, not for glyphs anyone should look at.
@@ -94,10 +126,12 @@ PRESETS: dict[str, TrainConfig] = {
     # 1500 writer-identifier steps (~3 min) + 6 x 7168 glyphs at 64x64: ~15 min at 62 glyphs/s (2 threads),
     # ~26 min at 32 glyphs/s (1 busy thread); its epoch-6 checkpoint passes GAN-test/GAN-train targets (README).
     "cpu": TrainConfig(preset="cpu", epochs=6, glyphs_per_epoch=7168, batch_size=32, save_every=2,
+                       val_writers=VALIDATION_WRITERS,
                        channels=16, style_dim=64, z_dim=32, class_dim=32, k_refs=4, lr_gen=2e-4, lr_dis=2e-4,
                        ema_beta=0.995, ema_start_step=200, penalty="r1", penalty_weight=1.0, penalty_every=16),
     # One modern GPU, a few hours.
     "gpu": TrainConfig(preset="gpu", epochs=100, glyphs_per_epoch=65536, batch_size=64, save_every=5, eval_every=10,
+                       val_writers=VALIDATION_WRITERS,
                        channels=48, style_dim=128, z_dim=64, class_dim=64, k_refs=8, wid_pretrain_steps=4000,
                        ema_beta=0.999, ema_start_step=1000, penalty="r1", penalty_weight=1.0, penalty_every=4),
 }

@@ -6,16 +6,25 @@ and cached next to the data. With it:
   GAN-test   accuracy of the real-trained classifier on generated glyphs (are they recognisable?)
   GAN-train  accuracy on real eval-writer glyphs of a classifier trained only on generated glyphs, next to the same
              classifier trained on as many real glyphs (do they cover what real glyphs vary in?)
-  FID        Frechet distance in the classifier's penultimate features, generated vs real with the same
-             (class, writer) mix; real-vs-real between two independent draws is the floor
-  style      accuracy of a real-trained writer classifier on glyphs generated in a given writer's style: per glyph,
-             and per set of ``style_set_size`` glyphs of one writer (summed log-probabilities), because one glyph
-             carries little of a hand (16 % of 44 writers on real glyphs) and a set shows what the hand shares
+  FID, KID   distances in the classifier's penultimate features between generated glyphs and one half of the
+             held-out writers' glyphs, at a fixed N, with the other half as the real-vs-real reference
+  variety    per class k-NN precision and recall, and the diversity ratio, against the held-out writers' glyphs, in
+             plain 32x32 pixels and in the classifier's features (``gan.measures``); next to real-vs-real (two
+             halves of the held-out glyphs) and the training writers' real glyphs (the ceiling for a model of them)
+  style      accuracy of a real-trained writer classifier on glyphs generated in a given training writer's style:
+             per glyph, and per set of ``style_set_size`` glyphs of one writer (summed log-probabilities), because
+             one glyph carries little of a hand (16 % of 44 writers on real glyphs) and a set shows what it shares
+  unseen     from 8 glyphs of a held-out writer, do the generated glyphs' writer features lie nearest that
+             writer's real glyphs among the held-out writers? (``gan.measures.writer_retrieval``; chance 1/writers)
 
-The metric functions take arrays, so feeding real glyphs as "generated" checks the measuring stick itself.
+The held-out writers are a **split**: ``val``, the training writers a run kept out of training
+(``TrainConfig.val_writers``), on which recipes and checkpoints are chosen; or ``test``, the evaluation writers
+(13, 17, 20, 34, 41, 49), only reported. The metric functions take arrays, so feeding real glyphs as "generated"
+checks the measuring stick itself.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 from dataclasses import dataclass
@@ -27,9 +36,11 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from gan.checkpoint import GlyphSampler, load_generator
+from gan.checkpoint import GlyphSampler, load_checkpoint, load_generator
 from gan.files import atomic_write
 from gan.glyphset import GlyphSet, GlyphSetError
+from gan.measures import kid, pixel_features, variety_report, writer_retrieval
+from gan.provenance import data_fingerprint, file_sha256, provenance
 
 # generate(labels (N,), writers (N,) CVC-MUSCIMA numbers) -> (N, S, S) float in [0, 1], 1 = ink
 GenerateFn = Callable[[np.ndarray, np.ndarray], np.ndarray]
@@ -39,12 +50,18 @@ CLASSIFIER_VERSION = 1
 
 @dataclass(frozen=True)
 class EvalSettings:
-    n_generated: int = 4000  # glyphs generated (and real glyphs drawn per comparison)
+    n_generated: int = 4000  # glyphs generated for GAN-test, GAN-train and the training writers' style
     classifier_steps: int = 1500
     classifier_batch: int = 64
     heldout_fraction: float = 0.1  # of the training set, kept from the cached classifiers to measure them on
-    min_fid_samples: int = 20  # per-class FID only for classes with at least this many glyphs on both sides
+    fid_n: int = 2000  # glyphs per side for FID and KID (fixed: FID's bias depends on N)
     style_set_size: int = 8  # glyphs per writer set for the set-level style accuracy
+    variety_cap: int = 200  # held-out glyphs per half and class for precision / recall / diversity
+    variety_min_glyphs: int = 20  # classes with fewer held-out glyphs are left out of the variety measures
+    knn_k: int = 3
+    retrieval_trials: int = 20  # per held-out writer
+    retrieval_refs: int = 8  # reference glyphs the generator is given per trial (and probe glyphs it draws)
+    gan_train: bool = True  # the slow part (two classifiers trained); the training log skips it
     seed: int = 0
 
 
@@ -164,15 +181,6 @@ def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
     return float(max(fd, 0.0))
 
 
-def fid_report(feat_gen: np.ndarray, labels_gen: np.ndarray, feat_real: np.ndarray, labels_real: np.ndarray,
-               names: Sequence[str], min_samples: int) -> dict[str, Any]:
-    per = {}
-    for i, name in enumerate(names):
-        a, b = feat_gen[labels_gen == i], feat_real[labels_real == i]
-        per[name] = round(frechet_distance(a, b), 3) if min(len(a), len(b)) >= min_samples else None
-    return {"overall": round(frechet_distance(feat_gen, feat_real), 3), "per_class": per}
-
-
 # -- cached real-data classifiers ---------------------------------------------------------------------------------
 def _fingerprint(glyphs: GlyphSet, kind: str, settings: EvalSettings) -> str:
     h = hashlib.sha256()
@@ -183,10 +191,13 @@ def _fingerprint(glyphs: GlyphSet, kind: str, settings: EvalSettings) -> str:
     return h.hexdigest()[:16]
 
 
-def cached_classifier(cache_path: Path, glyphs: GlyphSet, train_mask: np.ndarray, targets: np.ndarray, n_out: int,
+def cached_classifier(cache_dir: Path, glyphs: GlyphSet, train_mask: np.ndarray, targets: np.ndarray, n_out: int,
                       kind: str, settings: EvalSettings, device: torch.device) -> GlyphClassifier:
-    """A classifier of ``targets`` trained on ``glyphs[train_mask]``; reused from ``cache_path`` when it matches."""
+    """A classifier of ``targets`` trained on ``glyphs[train_mask]``; reused from ``cache_dir`` when one was
+    trained on the same glyphs with the same settings (the file name carries that key, so the classifiers of
+    several training subsets, e.g. other validation splits, live side by side)."""
     key = _fingerprint(glyphs, kind, settings)
+    cache_path = cache_dir / f".ganmash_{kind}_classifier-{key}.pt"
     if cache_path.is_file():
         try:
             ck = torch.load(cache_path, map_location="cpu", weights_only=True)
@@ -221,7 +232,8 @@ class MeasuringSetup:
 
 def measuring_setup(train_set: GlyphSet, cache_dir: str | os.PathLike, settings: EvalSettings,
                     device: torch.device) -> MeasuringSetup:
-    """The held-out split and the cached real-data classifiers every measurement starts from."""
+    """The held-out split and the cached real-data classifiers every measurement starts from. ``train_set`` is
+    what the GAN trained on (its validation writers removed): the classifiers know only the training hands."""
     writers = np.asarray(train_set.writer_ids)
     writer_idx = np.searchsorted(writers, train_set.writers)
     rng = np.random.default_rng(settings.seed)
@@ -229,74 +241,116 @@ def measuring_setup(train_set: GlyphSet, cache_dir: str | os.PathLike, settings:
     heldout = np.zeros(n, bool)
     heldout[rng.permutation(n)[: max(1, int(n * settings.heldout_fraction))]] = True
     cache_dir = Path(cache_dir)
-    clf = cached_classifier(cache_dir / ".ganmash_classifier.pt", train_set, ~heldout, train_set.labels,
-                            len(train_set.classes), "class", settings, device)
-    wclf = cached_classifier(cache_dir / ".ganmash_writer_classifier.pt", train_set, ~heldout, writer_idx,
-                             len(writers), "writer", settings, device)
+    clf = cached_classifier(cache_dir, train_set, ~heldout, train_set.labels, len(train_set.classes), "class",
+                            settings, device)
+    wclf = cached_classifier(cache_dir, train_set, ~heldout, writer_idx, len(writers), "writer", settings, device)
     return MeasuringSetup(rng, heldout, clf, wclf, writers, writer_idx)
 
 
-def measure(generate: GenerateFn, train_set: GlyphSet, eval_set: GlyphSet, cache_dir: str | os.PathLike,
-            settings: EvalSettings = EvalSettings(), device: str | torch.device = "cpu") -> dict[str, Any]:
-    """All measures for a generator given as a function; see the module docstring."""
+# generate_from_refs(ref_images (k, S, S) uint8, ref_labels (k,), labels (n,)) -> (n, S, S) float in [0, 1]
+GenerateFromRefsFn = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
+
+
+def measure(generate: GenerateFn, train_set: GlyphSet, heldout_set: GlyphSet, cache_dir: str | os.PathLike,
+            settings: EvalSettings = EvalSettings(), device: str | torch.device = "cpu",
+            generate_from_refs: GenerateFromRefsFn | None = None) -> dict[str, Any]:
+    """All measures for a generator given as functions; see the module docstring. ``train_set`` is what it was
+    trained on, ``heldout_set`` the real glyphs of the split's writers (none of them in ``train_set``)."""
     device = torch.device(device)
-    if tuple(eval_set.classes) != tuple(train_set.classes):
-        raise GlyphSetError("training and evaluation glyph sets have different class lists")
-    if eval_set.image_size != train_set.image_size:
-        raise GlyphSetError(f"training glyphs are {train_set.image_size} px, evaluation glyphs "
-                            f"{eval_set.image_size} px")
+    if tuple(heldout_set.classes) != tuple(train_set.classes):
+        raise GlyphSetError("training and held-out glyph sets have different class lists")
+    if heldout_set.image_size != train_set.image_size:
+        raise GlyphSetError(f"training glyphs are {train_set.image_size} px, held-out glyphs "
+                            f"{heldout_set.image_size} px")
+    shared = sorted(set(train_set.writer_ids) & set(heldout_set.writer_ids))
+    if shared:
+        raise GlyphSetError(f"writers {', '.join(map(str, shared))} are in both the training and the held-out set")
     names, s = train_set.classes, settings
     setup = measuring_setup(train_set, cache_dir, s, device)
     rng, heldout, writers, writer_idx = setup.rng, setup.heldout, setup.writers, setup.writer_idx
     clf, wclf = setup.clf, setup.wclf
     n = len(train_set.images)
 
-    # Two independent draws of real glyphs: ref is what generated glyphs are compared with, draw2 fixes the
-    # (class, writer) of each generated glyph and is the real-vs-real floor.
+    # GAN-test and the training writers' style: each generated glyph takes the (class, writer) of a real draw.
     m = min(s.n_generated, n)
-    ref = rng.choice(n, m, replace=m > n // 2)
-    draw2 = rng.choice(n, m, replace=m > n // 2)
-    labels2, writers2 = train_set.labels[draw2], train_set.writers[draw2]
+    draw = rng.choice(n, m, replace=m > n // 2)
+    labels2, writers2 = train_set.labels[draw], train_set.writers[draw]
     gen = np.asarray(generate(labels2, writers2), np.float32)
     if gen.shape != (m, train_set.image_size, train_set.image_size):
         raise ValueError(f"generate returned {gen.shape}, expected {(m, train_set.image_size, train_set.image_size)}")
-
-    pred_gen, feat_gen = classify(clf, gen, device)
-    pred_ref, feat_ref = classify(clf, train_set.images[ref], device)
-    _, feat_2 = classify(clf, train_set.images[draw2], device)
+    pred_gen, _ = classify(clf, gen, device)
     pred_held, _ = classify(clf, train_set.images[heldout], device)
-    pred_eval, _ = classify(clf, eval_set.images, device)
+    pred_split, _ = classify(clf, heldout_set.images, device)
     wpred_gen, wfeat_gen = classify(wclf, gen, device)
     wpred_held, wfeat_held = classify(wclf, train_set.images[heldout], device)
-
-    # GAN-train: same classifier, same steps, as many glyphs, generated vs real; both judged on eval writers.
-    gen_clf = train_classifier(gen, labels2, len(names), s, device, seed=s.seed + 1)
-    real_clf = train_classifier(train_set.images[draw2], labels2, len(names), s, device, seed=s.seed + 1)
-    acc_gen_trained = accuracy_report(classify(gen_clf, eval_set.images, device)[0], eval_set.labels, names)
-    acc_real_trained = accuracy_report(classify(real_clf, eval_set.images, device)[0], eval_set.labels, names)
-
     gan_test = accuracy_report(pred_gen, labels2, names)
+    real_heldout = accuracy_report(pred_held, train_set.labels[heldout], names)
     widx_gen = np.searchsorted(writers, writers2)
     k = s.style_set_size
-    real_heldout = accuracy_report(pred_held, train_set.labels[heldout], names)
-    return {
+    report: dict[str, Any] = {
         "n_generated": m,
+        "heldout_writers": heldout_set.writer_ids,
         "gan_test": {**gan_test,
                      "real_heldout_accuracy": real_heldout["overall"],
-                     "real_eval_accuracy": accuracy_report(pred_eval, eval_set.labels, names)["overall"],
+                     "real_heldout_per_class": real_heldout["per_class"],
+                     "real_split_accuracy": accuracy_report(pred_split, heldout_set.labels, names)["overall"],
                      "ratio_to_real": _ratio(gan_test["overall"], real_heldout["overall"])},
-        "gan_train": {"generated_trained": acc_gen_trained, "real_trained": acc_real_trained,
-                      "ratio": _ratio(acc_gen_trained["overall"], acc_real_trained["overall"])},
-        "fid": {**fid_report(feat_gen, labels2, feat_ref, train_set.labels[ref], names, s.min_fid_samples),
-                "real_vs_real": round(frechet_distance(feat_2, feat_ref), 3)},
-        "style": {"writer_accuracy_generated": round(float((wpred_gen == widx_gen).mean()), 4),
-                  "writer_accuracy_real_heldout": round(float((wpred_held == writer_idx[heldout]).mean()), 4),
-                  "chance": round(1 / len(writers), 4),
-                  "set_size": k,
-                  "set_writer_accuracy_generated": set_accuracy(log_probs(wclf, wfeat_gen), widx_gen, k, rng),
-                  "set_writer_accuracy_real_heldout": set_accuracy(log_probs(wclf, wfeat_held), writer_idx[heldout],
-                                                                   k, rng)},
     }
+    if s.gan_train:  # same classifier, same steps, as many glyphs, generated vs real; both judged on the split
+        gen_clf = train_classifier(gen, labels2, len(names), s, device, seed=s.seed + 1)
+        real_clf = train_classifier(train_set.images[draw], labels2, len(names), s, device, seed=s.seed + 1)
+        acc_gen = accuracy_report(classify(gen_clf, heldout_set.images, device)[0], heldout_set.labels, names)
+        acc_real = accuracy_report(classify(real_clf, heldout_set.images, device)[0], heldout_set.labels, names)
+        report["gan_train"] = {"generated_trained": acc_gen, "real_trained": acc_real,
+                               "ratio": _ratio(acc_gen["overall"], acc_real["overall"])}
+
+    def in_random_styles(labels: np.ndarray) -> np.ndarray:  # glyphs of these classes, each by a random writer
+        return np.asarray(generate(labels, rng.choice(writers, len(labels))), np.float32)
+
+    # FID and KID at a fixed N against one half of the split; the other half is the real-vs-real reference.
+    order = rng.permutation(len(heldout_set.images))
+    half = len(order) // 2
+    a, b = order[:half][: s.fid_n], order[half:2 * half][: s.fid_n]
+    feat_a = classify(clf, heldout_set.images[a], device)[1]
+    feat_b = classify(clf, heldout_set.images[b], device)[1]
+    feat_fake = classify(clf, in_random_styles(heldout_set.labels[a]), device)[1]
+    report["fid"] = {"n": len(a), "generated": round(frechet_distance(feat_fake, feat_b), 3),
+                     "real_vs_real": round(frechet_distance(feat_a, feat_b), 3)}
+    report["kid"] = {"n": len(a), "generated": round(kid(feat_b, feat_fake, rng), 5),
+                     "real_vs_real": round(kid(feat_b, feat_a, rng), 5)}
+
+    spaces = {"pixels": pixel_features, "classifier": lambda x: classify(clf, x, device)[1]}
+    report["variety"] = variety_report(lambda c, count: in_random_styles(np.full(count, c)), heldout_set.images,
+                                       heldout_set.labels, train_set.images, train_set.labels, names, spaces, rng,
+                                       s.variety_min_glyphs, s.variety_cap, s.knn_k)
+    report["style"] = {
+        "writer_accuracy_generated": round(float((wpred_gen == widx_gen).mean()), 4),
+        "writer_accuracy_real_heldout": round(float((wpred_held == writer_idx[heldout]).mean()), 4),
+        "chance": round(1 / len(writers), 4),
+        "set_size": k,
+        "set_writer_accuracy_generated": set_accuracy(log_probs(wclf, wfeat_gen), widx_gen, k, rng),
+        "set_writer_accuracy_real_heldout": set_accuracy(log_probs(wclf, wfeat_held), writer_idx[heldout], k, rng)}
+    if generate_from_refs is not None:
+        report["unseen_style"] = _unseen_style(generate_from_refs, heldout_set, wclf, s, rng, device)
+    return report
+
+
+def _unseen_style(generate_from_refs: GenerateFromRefsFn, heldout_set: GlyphSet, wclf: GlyphClassifier,
+                  s: EvalSettings, rng: np.random.Generator, device: torch.device) -> dict[str, Any]:
+    """Writer retrieval among the split's writers, generated from refs and real, with the writer classifier's
+    features (it knows only the training hands, so it has to generalise to these as the generator does)."""
+    feats = classify(wclf, heldout_set.images, device)[1]
+    ims, labels, writers = heldout_set.images, heldout_set.labels, heldout_set.writers
+
+    def generated(refs: np.ndarray, probe: np.ndarray, probe_labels: np.ndarray) -> np.ndarray:
+        return classify(wclf, generate_from_refs(ims[refs], labels[refs], probe_labels), device)[1]
+
+    args = dict(trials=s.retrieval_trials, k_refs=s.retrieval_refs, probe=s.retrieval_refs)
+    # the same trials (refs and probes) for both: each run starts from the same state of its own stream
+    seed = int(rng.integers(2 ** 31))
+    return {"generated": writer_retrieval(feats, writers, labels, generated, np.random.default_rng(seed), **args),
+            "real_vs_real": writer_retrieval(feats, writers, labels, lambda r, p, pl: feats[p],
+                                             np.random.default_rng(seed), **args)}
 
 
 def _ratio(a: float | None, b: float | None) -> float | None:
@@ -307,10 +361,10 @@ def sampler_generate_fn(sampler: GlyphSampler, classes: Sequence[str], seed: int
     """Generation by class index and writer number, one batch per writer."""
     if tuple(classes) != sampler.classes:
         raise GlyphSetError("the checkpoint was trained on other classes than this glyph set")
+    gen = torch.Generator().manual_seed(seed)  # one stream over all calls: repeated calls draw new glyphs
 
     def generate(labels: np.ndarray, writers: np.ndarray) -> np.ndarray:
         out = np.empty((len(labels), sampler.image_size, sampler.image_size), np.float32)
-        gen = torch.Generator().manual_seed(seed)
         for w in np.unique(writers):
             m = writers == w
             out[m] = sampler.sample([classes[i] for i in labels[m]], writer=int(w), generator=gen)
@@ -319,25 +373,95 @@ def sampler_generate_fn(sampler: GlyphSampler, classes: Sequence[str], seed: int
     return generate
 
 
-def evaluate(checkpoint: str | os.PathLike, train_data_dir: str | os.PathLike, eval_data_dir: str | os.PathLike,
-             device: str = "cpu", settings: EvalSettings = EvalSettings()) -> dict[str, Any]:
-    """Measure a checkpoint's EMA generator. Classifiers of real data are cached in ``train_data_dir``."""
+def sampler_refs_fn(sampler: GlyphSampler, classes: Sequence[str], seed: int) -> GenerateFromRefsFn:
+    """Generation from reference glyphs of one (unseen) writer, whose classes are known."""
+    gen = torch.Generator().manual_seed(seed + 1)
+
+    def generate(ref_images: np.ndarray, ref_labels: np.ndarray, labels: np.ndarray) -> np.ndarray:
+        return sampler.sample([classes[i] for i in labels], style_images=ref_images,
+                              style_classes=[classes[i] for i in ref_labels], generator=gen)
+
+    return generate
+
+
+SPLITS = ("val", "test")
+
+
+def split_sets(glyphs: GlyphSet, val_writers: Sequence[int], split: str,
+               eval_set: GlyphSet | None) -> tuple[GlyphSet, GlyphSet]:
+    """(what the GAN trained on, the split's held-out glyphs) for a run with these validation writers."""
+    is_val = np.isin(glyphs.writers, list(val_writers))
+    train_set = glyphs.subset(~is_val)
+    if split == "val":
+        if not is_val.any():
+            raise GlyphSetError("this checkpoint kept no validation writers out of training (config val_writers), "
+                                "or the glyph set has none of them; measure it on --split test")
+        return train_set, glyphs.subset(is_val)
+    if split != "test":
+        raise GlyphSetError(f"split must be one of {', '.join(SPLITS)}, got {split!r}")
+    if eval_set is None:
+        raise GlyphSetError("--split test needs the evaluation writers' glyph set (--eval-data)")
+    return train_set, eval_set
+
+
+def evaluate(checkpoint: str | os.PathLike, train_data_dir: str | os.PathLike,
+             eval_data_dir: str | os.PathLike | None = None, device: str = "cpu",
+             settings: EvalSettings = EvalSettings(), split: str = "test") -> dict[str, Any]:
+    """Measure a checkpoint's EMA generator on a split (``val``: its validation writers, from ``train_data_dir``;
+    ``test``: the evaluation writers in ``eval_data_dir``). Classifiers of real data are cached in
+    ``train_data_dir``."""
     from gan.training import resolve_device
 
     dev = resolve_device(device)
-    train_set, eval_set = GlyphSet.load(train_data_dir), GlyphSet.load(eval_data_dir)
+    glyphs = GlyphSet.load(train_data_dir)
+    eval_set = GlyphSet.load(eval_data_dir) if eval_data_dir is not None and split == "test" else None
+    ck = load_checkpoint(checkpoint)
     sampler = load_generator(checkpoint, dev)
+    val_writers = ck["config"].get("val_writers", [])
+    train_set, heldout_set = split_sets(glyphs, val_writers, split, eval_set)
     if sampler.image_size != train_set.image_size:
         raise GlyphSetError(f"checkpoint makes {sampler.image_size} px glyphs, {train_data_dir} has "
                             f"{train_set.image_size} px")
-    if not set(train_set.writer_ids) <= set(sampler.writers):
-        raise GlyphSetError(f"{train_data_dir} has writers the checkpoint was not trained on")
+    if set(train_set.writer_ids) != set(sampler.writers):
+        raise GlyphSetError(f"{train_data_dir} (without the checkpoint's validation writers) has other writers "
+                            "than the checkpoint was trained on")
     with torch.random.fork_rng(devices=[]):
-        result = measure(sampler_generate_fn(sampler, train_set.classes, settings.seed), train_set, eval_set,
-                         train_data_dir, settings, dev)
+        result = measure(sampler_generate_fn(sampler, train_set.classes, settings.seed), train_set, heldout_set,
+                         train_data_dir, settings, dev, sampler_refs_fn(sampler, train_set.classes, settings.seed))
     result["style"]["code_spread"] = style_code_spread(sampler.writer_styles.float().cpu().numpy())
-    return {"checkpoint": str(checkpoint), "train_data": str(train_data_dir), "eval_data": str(eval_data_dir),
-            **result}
+    return {"checkpoint": str(checkpoint), "split": split, "train_data": str(train_data_dir),
+            "eval_data": str(eval_data_dir) if eval_set is not None else None,
+            "provenance": {**provenance(), "checkpoint_sha256": file_sha256(checkpoint),
+                           "checkpoint_provenance": ck.get("provenance"),
+                           "train_data_fingerprint": data_fingerprint(glyphs),
+                           "heldout_data_fingerprint": data_fingerprint(heldout_set)},
+            "settings": dataclasses.asdict(settings), **result}
+
+
+def summary(report: dict[str, Any]) -> dict[str, Any]:
+    """The headline figures of an ``evaluate`` report, each with its real reference."""
+    v = report["variety"]["summary"]
+    out = {"split": report.get("split"), "gan_test": report["gan_test"]["overall"],
+           "gan_test_real": report["gan_test"]["real_heldout_accuracy"]}
+    if "gan_train" in report:
+        out["gan_train_ratio"] = report["gan_train"]["ratio"]
+    out.update({"fid": report["fid"]["generated"], "fid_real": report["fid"]["real_vs_real"],
+                "kid": report["kid"]["generated"], "kid_real": report["kid"]["real_vs_real"]})
+    for space in v:
+        for cand in ("generated", "real_vs_real"):
+            r = v[space][cand]
+            tag = f"{space}_{'gen' if cand == 'generated' else 'real'}"
+            out[f"recall_{tag}"] = r["median_recall"]
+            out[f"precision_{tag}"] = r["median_precision"]
+            out[f"diversity_{tag}"] = r["median_diversity"]
+    st = report["style"]
+    out["style_set"] = st["set_writer_accuracy_generated"]["accuracy"]
+    out["style_set_real"] = st["set_writer_accuracy_real_heldout"]["accuracy"]
+    if "unseen_style" in report:
+        out["unseen_retrieval"] = report["unseen_style"]["generated"]["accuracy"]
+        out["unseen_retrieval_real"] = report["unseen_style"]["real_vs_real"]["accuracy"]
+        out["unseen_chance"] = report["unseen_style"]["generated"]["chance"]
+    return out
 
 
 def style_code_spread(codes: np.ndarray) -> dict[str, float]:

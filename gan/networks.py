@@ -1,6 +1,7 @@
 """The five networks of the writer-style glyph GAN (after GANwriting, Kang et al. 2020).
 
-  StyleEncoder       k reference glyphs of one writer -> style code, through a frozen copy of W's pretrained trunk
+  StyleEncoder       k reference glyphs of one writer -> style code: a frozen copy of W's pretrained trunk, whose
+                     features are centred per class and averaged over the references
   GlyphGenerator     (style code, class, noise) -> glyph; owns its StyleEncoder so G(refs, class, z) is one call
   GlyphDiscriminator (glyph, class) -> realness; projection discriminator with spectral norm
   GlyphRecognizer    glyph -> class logits; trained on real glyphs, makes G draw the asked class
@@ -55,15 +56,20 @@ class DownTrunk(nn.Module):
 
 
 class StyleEncoder(nn.Module):
-    """Mean writer features of the references, projected to a style code.
+    """Writer features of the references, centred per class, averaged, projected to a style code.
 
     The features are those of the writer identifier: the trainer copies W's trunk in once W has been pretrained on
     real glyphs, and it stays frozen. Learning them through the generator did not work: a trunk trained by G's
-    losses gave codes that named the writer barely above chance (README, "Style control")."""
+    losses gave codes that named the writer barely above chance (README, "Style control"). W's features say
+    more about a glyph's class than about its hand, so each reference's class mean is removed first
+    (``class_means``, set with the trunk): the mean of k references is then the hand, not the mix of classes the
+    references happen to be. References without labels are given the class whose mean feature is nearest.
+    """
 
-    def __init__(self, image_size: int, channels: int, style_dim: int) -> None:
+    def __init__(self, n_classes: int, image_size: int, channels: int, style_dim: int) -> None:
         super().__init__()
         self.trunk = DownTrunk(image_size, channels, batch_norm=True).requires_grad_(False).eval()
+        self.register_buffer("class_means", torch.zeros(n_classes, self.trunk.out_channels))  # (n_classes, C4)
         self.out = nn.Linear(self.trunk.out_channels, style_dim)
 
     def train(self, mode: bool = True) -> "StyleEncoder":
@@ -71,12 +77,22 @@ class StyleEncoder(nn.Module):
         self.trunk.eval()  # frozen, batch norm included: running statistics of real glyphs, in training too
         return self
 
-    def forward(self, refs: torch.Tensor) -> torch.Tensor:
+    @torch.no_grad()
+    def features(self, glyphs: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """Class-centred writer features (N, C4) of glyphs (N, S, S) in [-1, 1]."""
+        f = self.trunk(glyphs[:, None]).mean((2, 3)).float()  # (N, C4)
+        if labels is None:
+            labels = torch.cdist(f, self.class_means).argmin(1)  # (N,)
+        return f - self.class_means[labels]
+
+    def project(self, mean_features: torch.Tensor) -> torch.Tensor:
+        return self.out(mean_features)  # (B, C4) -> (B, style_dim)
+
+    def forward(self, refs: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         b, k, s, _ = refs.shape  # (B, k, S, S): k reference glyphs of one writer, any classes
-        with torch.no_grad():
-            h = self.trunk(refs.reshape(b * k, 1, s, s)).mean((2, 3))  # (B*k, C4)
+        f = self.features(refs.reshape(b * k, s, s), None if labels is None else labels.reshape(b * k))
         # Mean over the references: the code is what the writer's glyphs share, independent of k and their order.
-        return self.out(h.reshape(b, k, -1).mean(1))  # (B, style_dim)
+        return self.project(f.reshape(b, k, -1).mean(1))  # (B, style_dim)
 
 
 class AdaIN(nn.Module):
@@ -108,16 +124,18 @@ class UpBlock(nn.Module):
 
 class GlyphGenerator(nn.Module):
     def __init__(self, n_classes: int, image_size: int = 64, channels: int = 32, style_dim: int = 64,
-                 z_dim: int = 32, class_dim: int = 32) -> None:
+                 z_dim: int = 32, class_dim: int = 32, mapping_layers: int = 2) -> None:
         super().__init__()
         n_up = check_image_size(image_size)
         self.image_size, self.z_dim, self.style_dim = image_size, z_dim, style_dim
-        self.style_encoder = StyleEncoder(image_size, channels, style_dim)
+        self.style_encoder = StyleEncoder(n_classes, image_size, channels, style_dim)
         self.class_embed = nn.Embedding(n_classes, class_dim)
         c4 = stage_channels(4, image_size, channels)
         w_dim = c4
-        self.mapping = nn.Sequential(nn.Linear(style_dim + class_dim + z_dim, w_dim), nn.LeakyReLU(0.2),
-                                     nn.Linear(w_dim, w_dim), nn.LeakyReLU(0.2))
+        layers: list[nn.Module] = []
+        for i in range(mapping_layers):
+            layers += [nn.Linear(style_dim + class_dim + z_dim if i == 0 else w_dim, w_dim), nn.LeakyReLU(0.2)]
+        self.mapping = nn.Sequential(*layers)
         # The 4x4 seed depends on class and noise only: the class fixes the coarse shape, style modulates strokes.
         self.seed = nn.Linear(class_dim + z_dim, c4 * 16)
         self.blocks = nn.ModuleList()
@@ -141,18 +159,41 @@ class GlyphGenerator(nn.Module):
         return torch.tanh(self.to_image(x))  # (B, 1, S, S) in [-1, 1]
 
 
-class GlyphDiscriminator(nn.Module):
-    """Projection discriminator (Miyato & Koyama 2018): D(x, y) = psi(h) + <embed(y), h>."""
+class MinibatchStd(nn.Module):
+    """Appends the std of each feature across a group of samples, averaged to one channel (StyleGAN): a batch of
+    near-copies has a telling low std, so D can punish collapse, which per-sample D cannot see."""
 
-    def __init__(self, n_classes: int, image_size: int = 64, channels: int = 32) -> None:
+    def __init__(self, group_size: int = 4) -> None:
+        super().__init__()
+        self.group_size = group_size
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b, c, h, w = x.shape
+        g = math.gcd(self.group_size, b)
+        y = x.float().reshape(g, -1, c, h, w)  # (G, B/G, C, H, W): sample i is in group i mod B/G
+        std = (y.var(0, unbiased=False) + 1e-8).sqrt().mean((1, 2, 3))  # (B/G,)
+        return torch.cat([x, std.to(x.dtype).repeat(g)[:, None, None, None].expand(b, 1, h, w)], 1)  # (B, C+1, H, W)
+
+
+class GlyphDiscriminator(nn.Module):
+    """Projection discriminator (Miyato & Koyama 2018): D(x, y) = psi(h) + <embed(y), h>, with an optional
+    minibatch-std channel before its last convolution."""
+
+    def __init__(self, n_classes: int, image_size: int = 64, channels: int = 32, mbstd_group: int = 0) -> None:
         super().__init__()
         self.trunk = DownTrunk(image_size, channels, sn=True)
         c = self.trunk.out_channels
+        self.mbstd = MinibatchStd(mbstd_group) if mbstd_group else None
+        self.epilogue = nn.Sequential(spectral_norm(nn.Conv2d(c + 1, c, 3, 1, 1)), nn.LeakyReLU(0.2)) \
+            if mbstd_group else nn.Identity()
         self.psi = spectral_norm(nn.Linear(c, 1))
         self.embed = spectral_norm(nn.Embedding(n_classes, c))
 
     def forward(self, x: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        h = self.trunk(x).sum((2, 3))  # (B, C4)
+        h = self.trunk(x)  # (B, C4, 4, 4)
+        if self.mbstd is not None:
+            h = self.epilogue(self.mbstd(h))  # (B, C4 + 1, 4, 4) -> (B, C4, 4, 4)
+        h = h.sum((2, 3))  # (B, C4)
         return self.psi(h).squeeze(1) + (self.embed(labels) * h).sum(1)  # (B,)
 
 

@@ -10,8 +10,9 @@ SHAPES = ("circle", "disk", "hline", "vline", "cross", "slash")
 
 
 def toy_glyph_set(n_classes: int = 4, n_writers: int = 3, per_cell: int = 6, image_size: int = 32,
-                  seed: int = 0) -> GlyphSet:
-    """``per_cell`` glyphs of each (class, writer); writer w draws with stroke width 1 + w and its own slant."""
+                  seed: int = 0, first_writer: int = 1) -> GlyphSet:
+    """``per_cell`` glyphs of each (class, writer); the w-th writer (numbered ``first_writer`` + w) draws with stroke
+    width 1 + w and its own slant."""
     if not 1 <= n_classes <= len(SHAPES):
         raise ValueError(f"n_classes must be 1..{len(SHAPES)}")
     rng = np.random.default_rng(seed)
@@ -41,7 +42,7 @@ def toy_glyph_set(n_classes: int = 4, n_writers: int = 3, per_cell: int = 6, ima
                 shear = np.float32([[1, slant, -slant * s / 2], [0, 1, 0]])
                 images.append(cv2.warpAffine(img, shear, (s, s)))
                 labels.append(c)
-                writers.append(w + 1)
+                writers.append(first_writer + w)
     n = len(images)
     return GlyphSet(images=np.stack(images), labels=np.asarray(labels, np.int64),
                     classes=tuple(SHAPES[:n_classes]), writers=np.asarray(writers, np.int32),

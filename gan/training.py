@@ -25,11 +25,12 @@ from gan.checkpoint import (CheckpointError, GlyphSampler, build_generator, glyp
                             save_checkpoint)
 from gan.files import append_jsonl, atomic_write_bytes, atomic_write_json
 from gan.config import ARCHITECTURE_FIELDS, PRESETS, ConfigError, TrainConfig
+from gan.augment import diff_augment
 from gan.glyphset import GlyphSet
 from gan.grid import save_glyph_grid
+from gan.provenance import data_fingerprint, provenance
 from gan.networks import GlyphDiscriminator, GlyphRecognizer, WriterIdentifier
 
-STYLE_BANK_SIZE = 16  # reference glyphs kept per training writer for sampling without data
 RUN_FILES = ("config.json", "latest.pt", "metrics.jsonl", "checkpoints", "samples")
 
 
@@ -88,11 +89,6 @@ class EpochData:
         refs = self.refs_for(rng, self.writer_idx[idx], c.k_refs)
         return idx.reshape(steps, c.batch_size), refs.reshape(steps, c.batch_size, c.k_refs)
 
-    def style_bank(self, seed: int) -> torch.Tensor:
-        rng = np.random.default_rng([seed, 7919])
-        refs = self.refs_for(rng, np.arange(len(self.writers)), STYLE_BANK_SIZE)
-        return self.images[torch.from_numpy(refs)]  # (W, STYLE_BANK_SIZE, S, S) uint8
-
 
 def _rng_state() -> dict[str, Any]:
     np_state = np.random.get_state()
@@ -113,19 +109,27 @@ def _set_rng_state(state: dict[str, Any]) -> None:
         torch.cuda.set_rng_state_all(state["cuda"])
 
 
+def training_glyphs(glyphs: GlyphSet, config: TrainConfig) -> GlyphSet:
+    """The glyphs a run trains on: the set without the config's validation writers."""
+    keep = ~np.isin(glyphs.writers, config.val_writers)
+    if not keep.any():
+        raise ConfigError("every writer of this glyph set is a validation writer; nothing is left to train on")
+    return glyphs.subset(keep) if not keep.all() else glyphs
+
+
 class Trainer:
     def __init__(self, config: TrainConfig, glyphs: GlyphSet, device: torch.device) -> None:
         self.config, self.device = config, device
         self.classes = tuple(glyphs.classes)
         self.image_size = glyphs.image_size
-        self.data = EpochData(glyphs, config)
+        self.data = EpochData(training_glyphs(glyphs, config), config)
         self.writers = self.data.writers
         torch.manual_seed(config.seed)  # network initialisation only; training noise comes from self.noise
         c, n_cls, s = config, len(self.classes), self.image_size
         self.G = build_generator(c, n_cls, s).to(device)
         self.G_ema = build_generator(c, n_cls, s).to(device).requires_grad_(False)
         self.G_ema.load_state_dict(self.G.state_dict())
-        self.D = GlyphDiscriminator(n_cls, s, c.channels).to(device)
+        self.D = GlyphDiscriminator(n_cls, s, c.disc_channels, c.mbstd_group).to(device)
         self.R = GlyphRecognizer(n_cls, s, c.channels).to(device)
         self.W = WriterIdentifier(len(self.writers), s, c.channels, c.style_dim).to(device)
         betas = (c.beta1, c.beta2)
@@ -135,7 +139,8 @@ class Trainer:
         self.opt_R = torch.optim.Adam([{"params": self.R.parameters(), "lr": c.lr_rec},
                                        {"params": self.W.parameters(), "lr": c.lr_wid}])
         self.noise = torch.Generator().manual_seed(c.seed)
-        self.style_bank = self.data.style_bank(c.seed)
+        self._style_features: torch.Tensor | None = None  # (N, C4) per training glyph, once the trunk is final
+        self.provenance = {"data_fingerprint": data_fingerprint(glyphs), **provenance()}
         self.epoch, self.step_in_epoch = 0, 0
         self.wid_step = 0  # writer-identifier pretraining steps done
         self.use_amp = c.amp and device.type == "cuda"
@@ -150,7 +155,7 @@ class Trainer:
                 "optimizers": {"G": self.opt_G.state_dict(), "D": self.opt_D.state_dict(),
                                "R": self.opt_R.state_dict()},
                 "rng": {**_rng_state(), "trainer": self.noise.get_state()},
-                "style_bank": self.style_bank}
+                "writer_features": self.writer_features(), "provenance": self.provenance}
 
     def load_state_dict(self, ck: dict[str, Any], source: str) -> None:
         if ck.get("sampling_only"):
@@ -176,11 +181,57 @@ class Trainer:
                                   "trains; start a new run") from None
         _set_rng_state(ck["rng"])
         self.noise.set_state(ck["rng"]["trainer"])
-        self.style_bank = ck["style_bank"]
+        self._style_features = None  # recomputed from the loaded trunk and class means when first needed
         self.epoch, self.step_in_epoch = int(ck["epoch"]), int(ck["step"])
 
     def sampler(self) -> GlyphSampler:
-        return GlyphSampler(self.G_ema, self.classes, self.writers, self.style_bank, self.device)
+        return GlyphSampler(self.G_ema, self.classes, self.writers, self.writer_features(), self.device)
+
+    # -- style features -----------------------------------------------------------------------------------------
+    @property
+    def style_ready(self) -> bool:
+        """W's pretraining is done, so the style encoder's trunk (and class means) are final."""
+        return self.wid_step >= self.config.wid_pretrain_steps
+
+    @torch.no_grad()
+    def _encode_all(self, centred: bool = True) -> torch.Tensor:
+        enc, dev, out = self.G.style_encoder, self.device, []
+        for i in range(0, len(self.data.images), 1024):
+            x = glyphs_to_tensor(self.data.images[i:i + 1024]).to(dev)
+            f = enc.features(x, self.data.labels[i:i + 1024].to(dev))
+            out.append(f)
+        return torch.cat(out)  # (N, C4)
+
+    def _set_class_means(self) -> None:
+        """Once W's trunk is the style encoder's: each class's mean feature, removed from every reference."""
+        n_cls = len(self.classes)
+        for g in (self.G, self.G_ema):
+            g.style_encoder.class_means.zero_()
+        raw = self._encode_all()  # class means are zero: these are the raw features
+        if self.config.style_centering:
+            labels = self.data.labels.to(self.device)
+            sums = torch.zeros(n_cls, raw.shape[1], device=self.device).index_add_(0, labels, raw)
+            means = sums / torch.bincount(labels, minlength=n_cls).clamp(min=1)[:, None]
+            for g in (self.G, self.G_ema):
+                g.style_encoder.class_means.copy_(means)
+            raw = raw - means[labels]
+        self._style_features = raw
+
+    def style_features(self) -> torch.Tensor:
+        """(N, C4) class-centred writer features of every training glyph, computed once: the trunk is frozen, so
+        a step averages cached rows instead of running it on B*k references (a sixth of a step on CPU)."""
+        if self._style_features is None:
+            self._style_features = self._encode_all()
+        return self._style_features
+
+    def writer_features(self) -> torch.Tensor:
+        """(W, C4) mean style feature of each training writer over all its glyphs: what sampling by writer uses,
+        stored in checkpoints instead of reference glyphs (numbers, not images of the data)."""
+        f = self.style_features() if self.style_ready else torch.zeros(len(self.data.images),
+                                                                       self.G.style_encoder.class_means.shape[1])
+        w = self.data.writer_idx_t.to(f.device)
+        sums = torch.zeros(len(self.writers), f.shape[1], device=f.device).index_add_(0, w, f)
+        return (sums / torch.bincount(w, minlength=len(self.writers)).clamp(min=1)[:, None]).cpu()
 
     # -- one step -----------------------------------------------------------------------------------------------
     def _autocast(self):
@@ -229,6 +280,7 @@ class Trainer:
         if self.wid_step == c.wid_pretrain_steps:
             for g in (self.G, self.G_ema):
                 g.style_encoder.trunk.load_state_dict(self.W.trunk.state_dict())
+            self._set_class_means()
         seconds = time.perf_counter() - t0
         return {"epoch": 0, "wid_steps": done, "w": round(total.item() / max(done, 1), 5),
                 "seconds": round(seconds, 2), "glyphs_per_s": round(done * c.batch_size / max(seconds, 1e-9), 1)}
@@ -236,24 +288,31 @@ class Trainer:
     def train_step(self, idx: np.ndarray, ref_idx: np.ndarray, global_step: int) -> dict[str, float]:
         c, dev = self.config, self.device
         idx_t, ref_t = torch.from_numpy(idx), torch.from_numpy(ref_idx)
+        b = len(idx)
         x_real = glyphs_to_tensor(self.data.images[idx_t]).unsqueeze(1).to(dev)  # (B, 1, S, S)
-        refs = glyphs_to_tensor(self.data.images[ref_t]).to(dev)  # (B, k, S, S), the writer of each real glyph
         y = self.data.labels[idx_t].to(dev)  # (B,)
         wr = self.data.writer_idx_t[idx_t].to(dev)  # (B,)
-        z = torch.randn(len(idx), c.z_dim, generator=self.noise).to(dev)
+        ref_features = self.style_features()[ref_t.to(dev)].mean(1)  # (B, C4): the writer of each real glyph
+        # What each generated glyph is asked for: the real glyph's class and writer, or, for mode seeking, the
+        # first half's twice (pairs i, i + B/2 differ in noise only).
+        pick = torch.arange(b, device=dev) if c.w_ms == 0 else torch.arange(b, device=dev) % (b // 2)
+        y_gen, wr_gen = y[pick], wr[pick]
+        z = torch.randn(b, c.z_dim, generator=self.noise).to(dev)
+        augment = (lambda x: diff_augment(x, self.noise)) if c.augment else (lambda x: x)
 
         # Generate once; D learns from the detached copy, G from the same glyphs after D's update.
         with self._autocast():
-            style = self.G.style_encoder(refs)  # (B, style_dim)
-            x_fake = self.G.synthesize(style, y, z)  # (B, 1, S, S)
+            style = self.G.style_encoder.project(ref_features[pick])  # (B, style_dim)
+            x_fake = self.G.synthesize(style, y_gen, z)  # (B, 1, S, S)
 
-        # D: hinge loss, plus a lazy gradient penalty.
+        # D: hinge loss on (augmented) glyphs, plus a lazy gradient penalty on what it saw.
         self.D.requires_grad_(True)
+        d_real, d_fake = augment(x_real), augment(x_fake.detach())
         with self._autocast():
-            d_loss = F.relu(1 - self.D(x_real, y)).mean() + F.relu(1 + self.D(x_fake.detach(), y)).mean()
+            d_loss = F.relu(1 - self.D(d_real, y)).mean() + F.relu(1 + self.D(d_fake, y_gen)).mean()
         penalty = torch.zeros((), device=dev)
         if c.penalty != "none" and global_step % c.penalty_every == 0:
-            penalty = self._penalty(x_real, x_fake, y)
+            penalty = self._penalty(d_real, d_fake, y)
         self.opt_D.zero_grad(set_to_none=True)
         (d_loss + c.penalty_every * penalty).backward()
         self.opt_D.step()
@@ -265,26 +324,33 @@ class Trainer:
             r_loss = F.cross_entropy(self.R(x_real), y)
             w_loss = F.cross_entropy(self.W(x_real), wr)
             if c.w_code > 0:  # the code head learns on detached codes; the encoder learns from it in G's step
-                w_loss = w_loss + F.cross_entropy(self.W.from_code(style.detach()), wr)
+                w_loss = w_loss + F.cross_entropy(self.W.from_code(style.detach()), wr_gen)
         self.opt_R.zero_grad(set_to_none=True)
         (r_loss + w_loss).backward()
         self.opt_R.step()
 
-        # G: fool D, be read as class y by R, and as the reference writer by W.
+        # G: fool D, be read as class y by R, as the reference writer by W, and differ where the noise does.
         self.D.requires_grad_(False), self.R.requires_grad_(False), self.W.requires_grad_(False)
         self.W.eval()  # batch norm with real-glyph statistics: a batch of fakes must not redefine what is normal
+        zero = torch.zeros((), device=dev)
         with self._autocast():
-            g_adv = -self.D(x_fake, y).mean()
-            g_rec = F.cross_entropy(self.R(x_fake), y)
-            g_wid = F.cross_entropy(self.W(x_fake), wr)
-            g_code = F.cross_entropy(self.W.from_code(style), wr) if c.w_code > 0 else torch.zeros((), device=dev)
-        g_loss = c.w_adv * g_adv + c.w_rec * g_rec + c.w_wid * g_wid + c.w_code * g_code
+            g_adv = -self.D(augment(x_fake), y_gen).mean()
+            g_rec = F.cross_entropy(self.R(x_fake), y_gen) if c.w_rec > 0 else zero
+            g_wid = F.cross_entropy(self.W(x_fake), wr_gen) if c.w_wid > 0 else zero
+            g_code = F.cross_entropy(self.W.from_code(style), wr_gen) if c.w_code > 0 else zero
+        g_ms = zero
+        if c.w_ms > 0:
+            h = b // 2
+            glyph_dist = (x_fake[:h] - x_fake[h:2 * h]).float().abs().mean((1, 2, 3))  # (B/2,)
+            noise_dist = (z[:h] - z[h:2 * h]).abs().mean(1)  # (B/2,)
+            g_ms = 1 / ((glyph_dist / noise_dist).mean() + 1e-5)
+        g_loss = c.w_adv * g_adv + c.w_rec * g_rec + c.w_wid * g_wid + c.w_code * g_code + c.w_ms * g_ms
         self.opt_G.zero_grad(set_to_none=True)
         g_loss.backward()
         self.opt_G.step()
         self._update_ema(global_step)
         return {"d": d_loss, "pen": penalty, "r": r_loss, "w": w_loss, "g_adv": g_adv, "g_rec": g_rec,
-                "g_wid": g_wid, "g_code": g_code}  # tensors: summed on device, read once per log interval
+                "g_wid": g_wid, "g_code": g_code, "g_ms": g_ms}  # tensors: summed on device, read once per log
 
     @torch.no_grad()
     def _update_ema(self, global_step: int) -> None:
@@ -333,6 +399,17 @@ class Trainer:
 
 
 # -- the job ------------------------------------------------------------------------------------------------------
+def validate(checkpoint: Path, data_dir: str | os.PathLike, device: torch.device) -> dict[str, Any]:
+    """The training log's measures on the validation writers: ``evaluate``'s headline figures without GAN-train
+    (its two classifiers would cost minutes per epoch)."""
+    from gan.evaluation import EvalSettings, evaluate, summary
+
+    with torch.random.fork_rng(devices=[]):
+        report = evaluate(checkpoint, data_dir, device=str(device), split="val",
+                          settings=EvalSettings(n_generated=2000, gan_train=False))
+    return summary(report)
+
+
 def _prepare_run_dir(run_dir: Path, resuming: bool, overwrite: bool) -> None:
     if run_dir.exists() and not run_dir.is_dir():
         raise NotADirectoryError(f"{run_dir} exists and is not a folder")
@@ -377,7 +454,7 @@ def _forget_metrics_after(path: Path, epoch: int) -> None:
 
 
 def train(config: TrainConfig, data_dir: str | os.PathLike, run_dir: str | os.PathLike, *,
-          eval_data_dir: str | os.PathLike | None = None, device: str = "auto", resume: bool = False,
+          device: str = "auto", resume: bool = False,
           start_epoch: int | None = None, overwrite: bool = False, progress: bool = True,
           log: Callable[[str], None] = print) -> dict[str, Any]:
     """Train (or continue) a run in ``run_dir``; returns the last epoch's metrics (``interrupted`` set on Ctrl-C).
@@ -396,8 +473,8 @@ def train(config: TrainConfig, data_dir: str | os.PathLike, run_dir: str | os.Pa
         log(f"resumed from {path} (epoch {trainer.epoch}, step {trainer.step_in_epoch})")
         _forget_metrics_after(run_dir / "metrics.jsonl", trainer.epoch)
     atomic_write_json(run_dir / "config.json", config.to_dict())
-    if config.eval_every and eval_data_dir is None:
-        log(f"note: eval_every={config.eval_every} but no evaluation data given; evaluation is skipped")
+    if config.eval_every and not config.val_writers:
+        log(f"note: eval_every={config.eval_every} but the config keeps no validation writers; evaluation is skipped")
     if trainer.epoch >= config.epochs:
         log(f"{run_dir} is already at epoch {trainer.epoch} of {config.epochs}; raise --epochs to train on")
     (run_dir / "checkpoints").mkdir(exist_ok=True)
@@ -437,11 +514,9 @@ def train(config: TrainConfig, data_dir: str | os.PathLike, run_dir: str | os.Pa
                 save_checkpoint(run_dir / "checkpoints" / f"epoch_{e:04d}.pt", state)
             save_checkpoint(run_dir / "latest.pt", state)
             trainer.save_samples(run_dir / "samples" / f"epoch_{e:04d}.png")
-            if config.eval_every and e % config.eval_every == 0 and eval_data_dir is not None:
-                from gan.evaluation import evaluate
-
-                with torch.random.fork_rng(devices=[]):
-                    metrics["eval"] = evaluate(run_dir / "latest.pt", data_dir, eval_data_dir, device=str(dev))
+            if config.eval_every and e % config.eval_every == 0 and config.val_writers:
+                metrics["eval"] = validate(run_dir / "latest.pt", data_dir, dev)
+                log(f"epoch {e} validation: " + json.dumps(metrics["eval"]))
             append_jsonl(run_dir / "metrics.jsonl", metrics)
             log(f"epoch {e}/{config.epochs}: " + ", ".join(f"{k} {v}" for k, v in metrics.items()
                                                           if k not in ("epoch", "eval")))

@@ -8,19 +8,20 @@ from gan.synthetic import toy_glyph_set
 
 torch.set_num_threads(1)  # tiny networks: more threads only add sync overhead, and thrash on a busy machine
 
-SETTINGS = EvalSettings(n_generated=96, classifier_steps=80, classifier_batch=32, min_fid_samples=5,
+SETTINGS = EvalSettings(n_generated=96, classifier_steps=80, classifier_batch=32, fid_n=40, variety_min_glyphs=8,
                         style_set_size=2)
 
 
 @pytest.fixture(scope="module")
 def glyph_set():
     """Swap for a tiny subset of the real set to test on real glyphs."""
-    return toy_glyph_set(n_classes=3, n_writers=3, per_cell=12, image_size=32, seed=0)
+    return toy_glyph_set(n_classes=3, n_writers=3, per_cell=24, image_size=32, seed=0)
 
 
 @pytest.fixture(scope="module")
 def eval_set():
-    return toy_glyph_set(n_classes=3, n_writers=3, per_cell=6, image_size=32, seed=1)
+    """Held-out writers 11-13: other writer numbers and glyphs, drawn the way writers 1-3 draw."""
+    return toy_glyph_set(n_classes=3, n_writers=3, per_cell=24, image_size=32, seed=1, first_writer=11)
 
 
 def test_frechet_distance_of_a_sample_to_itself_is_zero_and_grows_with_shift():
@@ -45,7 +46,14 @@ def real_as_generated(glyph_set, eval_set, tmp_path_factory):
             out.append(glyph_set.images[rng.choice(pool)] / 255.0)
         return np.stack(out)
 
-    return measure(generate, glyph_set, eval_set, tmp_path_factory.mktemp("cache"), SETTINGS)
+    def generate_from_refs(ref_images, ref_labels, labels):  # perfect: the references' writer's hand, new glyphs
+        writer = eval_set.writers[np.flatnonzero((eval_set.images == ref_images[0]).all((1, 2)))[0]]
+        return np.stack([eval_set.images[rng.choice(np.flatnonzero((eval_set.labels == y) &
+                                                                   (eval_set.writers == writer)))] / 255.0
+                         for y in labels])
+
+    return measure(generate, glyph_set, eval_set, tmp_path_factory.mktemp("cache"), SETTINGS,
+                   generate_from_refs=generate_from_refs)
 
 
 def test_known_case_gan_test_matches_real_accuracy(real_as_generated):
@@ -54,9 +62,44 @@ def test_known_case_gan_test_matches_real_accuracy(real_as_generated):
     assert r["overall"] == pytest.approx(r["real_heldout_accuracy"], abs=0.1)
 
 
-def test_known_case_fid_is_at_the_real_vs_real_floor(real_as_generated):
-    fid = real_as_generated["fid"]
-    assert fid["overall"] <= 1.5 * fid["real_vs_real"] + 1e-3
+def test_known_case_fid_and_kid_are_at_the_real_vs_real_floor(real_as_generated):
+    fid, kid = real_as_generated["fid"], real_as_generated["kid"]
+    assert fid["n"] == 40  # the fixed N
+    assert fid["generated"] <= 1.5 * fid["real_vs_real"] + 1e-3
+    assert kid["generated"] <= max(3 * abs(kid["real_vs_real"]), 0.05 * fid["real_vs_real"])
+
+
+def test_known_case_variety_is_at_the_real_vs_real_reference(real_as_generated):
+    summary = real_as_generated["variety"]["summary"]
+    for space in ("pixels", "classifier"):
+        gen, real = summary[space]["generated"], summary[space]["real_vs_real"]
+        assert real["median_recall"] > 0.6 and real["median_precision"] > 0.6
+        assert gen["median_recall"] == pytest.approx(real["median_recall"], abs=0.2)
+        assert gen["median_precision"] == pytest.approx(real["median_precision"], abs=0.2)
+        assert gen["median_diversity"] == pytest.approx(1.0, abs=0.15)
+
+
+def test_known_case_unseen_writers_are_retrieved_as_often_as_from_real_glyphs(real_as_generated):
+    u = real_as_generated["unseen_style"]
+    assert u["generated"]["chance"] == pytest.approx(1 / 3, abs=1e-3) and u["generated"]["trials"] == 60
+    assert u["real_vs_real"]["accuracy"] > 0.8
+    assert u["generated"]["accuracy"] == pytest.approx(u["real_vs_real"]["accuracy"], abs=0.2)
+
+
+def test_a_generator_that_repeats_one_glyph_per_class_has_no_recall_and_no_diversity(glyph_set, eval_set, tmp_path):
+    first = {y: glyph_set.images[np.flatnonzero(glyph_set.labels == y)[0]] / 255.0 for y in range(3)}
+    r = measure(lambda labels, writers: np.stack([first[y] for y in labels]), glyph_set, eval_set, tmp_path,
+                SETTINGS)
+    for space in ("pixels", "classifier"):
+        gen = r["variety"]["summary"][space]["generated"]
+        assert gen["median_recall"] < 0.1 and gen["median_diversity"] < 0.05
+
+
+def test_writers_in_both_the_training_and_the_held_out_set_are_refused(glyph_set, tmp_path):
+    from gan.glyphset import GlyphSetError
+
+    with pytest.raises(GlyphSetError, match="writers 1, 2, 3 are in both"):
+        measure(lambda y, w: glyph_set.images[:len(y)] / 255.0, glyph_set, glyph_set, tmp_path, SETTINGS)
 
 
 def test_known_case_gan_train_ratio_is_about_one(real_as_generated):
@@ -104,8 +147,8 @@ def test_a_classifier_depends_on_its_seed_only_not_on_the_global_random_state(gl
 def test_classifiers_are_cached_next_to_the_data(glyph_set, eval_set, tmp_path):
     measure(lambda y, w: glyph_set.images[:len(y)] / 255.0, glyph_set, eval_set, tmp_path,
             EvalSettings(n_generated=20, classifier_steps=5, classifier_batch=8))
-    assert (tmp_path / ".ganmash_classifier.pt").is_file()
-    assert (tmp_path / ".ganmash_writer_classifier.pt").is_file()
+    assert len(list(tmp_path.glob(".ganmash_class_classifier-*.pt"))) == 1
+    assert len(list(tmp_path.glob(".ganmash_writer_classifier-*.pt"))) == 1
 
 
 def test_style_code_spread_tells_collapsed_codes_from_distinct_ones():

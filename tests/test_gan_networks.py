@@ -25,7 +25,7 @@ def test_discriminator_recognizer_and_writer_identifier_shapes(size):
 
 
 def test_style_code_ignores_reference_order_and_count_of_copies():
-    enc = StyleEncoder(32, 4, 8)
+    enc = StyleEncoder(3, 32, 4, 8)
     refs = torch.randn(1, 4, 32, 32)
     code = enc(refs)
     assert code.shape == (1, 8)
@@ -34,12 +34,31 @@ def test_style_code_ignores_reference_order_and_count_of_copies():
 
 
 def test_style_encoder_reads_references_with_its_frozen_statistics_in_training_mode_too():
-    enc = StyleEncoder(32, 4, 8).train()
+    enc = StyleEncoder(3, 32, 4, 8).train()
     before = {k: v.clone() for k, v in enc.trunk.state_dict().items()}
     code = enc(torch.randn(2, 4, 32, 32))
     code.sum().backward()
     assert all(torch.equal(before[k], v) for k, v in enc.trunk.state_dict().items())  # BN running stats too
     assert all(p.grad is None for p in enc.trunk.parameters()) and enc.out.weight.grad is not None
+
+
+def test_style_features_are_centred_on_the_class_mean_and_unlabelled_glyphs_take_the_nearest_class():
+    torch.manual_seed(0)
+    enc = StyleEncoder(2, 32, 4, 8)
+    glyphs = torch.rand(6, 32, 32) * 2 - 1
+    raw = enc.features(glyphs, torch.zeros(6, dtype=torch.long))  # class means still zero: raw features
+    enc.class_means.copy_(torch.stack([raw[:3].mean(0), raw[3:].mean(0) + 100]))  # class 1 far from every glyph
+    labels = torch.tensor([0, 0, 0, 1, 1, 1])
+    torch.testing.assert_close(enc.features(glyphs, labels), raw - enc.class_means[labels])
+    torch.testing.assert_close(enc.features(glyphs), raw - enc.class_means[0])  # nearest mean: class 0
+
+
+def test_minibatch_std_lets_the_discriminator_tell_a_batch_of_copies_from_a_varied_one():
+    from gan.networks import MinibatchStd
+
+    varied, copies = torch.randn(8, 3, 4, 4), torch.randn(1, 3, 4, 4).expand(8, 3, 4, 4)
+    assert MinibatchStd(4)(varied).shape == (8, 4, 4, 4)
+    assert MinibatchStd(4)(copies)[:, 3].max() < 1e-3 < MinibatchStd(4)(varied)[:, 3].min()
 
 
 def test_generator_output_depends_on_style():

@@ -48,7 +48,8 @@ def main() -> None:
         refs = rng.choice(np.setdiff1d(mine, [i for i in shown if i is not None]), args.refs, replace=False)
         rows.append((f"writer {writer}, real", np.stack([glyphs.images[i] if i is not None else blank
                                                          for i in shown])))
-        generated = sampler.sample(classes, style_images=glyphs.images[refs], n=1, seed=args.seed)
+        generated = sampler.sample(classes, style_images=glyphs.images[refs], n=1, seed=args.seed,
+                                   style_classes=[glyphs.classes[i] for i in glyphs.labels[refs]])
         rows.append((f"writer {writer}, GAN", (generated * 255).round().astype(np.uint8)))
     save_glyph_grid(rows, args.out, title=f"{', '.join(classes)}: real, then generated from {args.refs} other "
                                           "glyphs of the writer")

@@ -73,9 +73,19 @@ class StaffBenchConfig:
         return dataclasses.replace(self, **{k: v for k, v in overrides.items() if v is not None})
 
     def training_key(self, ratio: float) -> str:
-        """What decides one ratio's recogniser: a saved file with this key is reused, not retrained."""
-        fields = {k: v for k, v in self.to_dict().items() if k not in ("preset", "ratios", "gold")}
-        return hashlib.sha256(json.dumps({**fields, "ratio": ratio}, sort_keys=True).encode()).hexdigest()[:16]
+        """What decides one ratio's recogniser: a saved file with this key is reused, not retrained. The GAN counts
+        by its content, not its path (a new GAN at the same path is retrained for), and not at all at ratio 0,
+        where the staves are plain Mashcima's."""
+        fields = {k: v for k, v in self.to_dict().items() if k not in ("preset", "ratios", "gold", "checkpoint")}
+        gan = checkpoint_content(self.checkpoint) if ratio > 0 else None
+        return hashlib.sha256(json.dumps({**fields, "ratio": ratio, "gan": gan}, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def checkpoint_content(path: str) -> str:
+    """sha256 of a GAN checkpoint file ("" when there is none)."""
+    from gan.provenance import file_sha256
+
+    return file_sha256(path) if path and Path(path).is_file() else ""
 
 
 PRESETS: dict[str, StaffBenchConfig] = {
@@ -237,9 +247,11 @@ def _render(config: StaffBenchConfig, ratio: float, work: Path, muscima_pp: Path
     from symbol_sources.mashcima_provider import open_mixed_repository
     from symbol_sources.staves import StaffJob, synthesize_staves
 
-    folder = work / f"ratio_{ratio:.2f}"
+    gan = checkpoint_content(config.checkpoint) if ratio > 0 else ""
+    # the GAN's content names the folder: staves drawn by another GAN at the same path are never resumed into
+    folder = work / (f"ratio_{ratio:.2f}" + (f"-{gan[:12]}" if gan else ""))
     job = StaffJob(count=config.staves, ratio=ratio, seed=config.staff_seed, mode="training",
-                   checkpoint=config.checkpoint)
+                   checkpoint=config.checkpoint, checkpoint_sha256=gan)
     synthesize_staves(None, job, folder, resume=True, progress=progress, workers=workers,
                       repo_factory=lambda: open_mixed_repository(config.checkpoint, muscima_pp, ratio=ratio,
                                                                  device=device, seed=config.staff_seed,
@@ -349,8 +361,11 @@ def run_staff_benchmark(config: StaffBenchConfig, out: str | os.PathLike, work: 
             k: recognizer.info.get(k) for k in ("training_staves", "final_loss", "train_seconds")}, **scored})
 
     first = per_ratio[0]
+    from gan.provenance import provenance
+
     results = {
         "config": config.to_dict(), "device": str(dev), "gold_file": config.gold,
+        "provenance": {**provenance(), "checkpoint_sha256": checkpoint_content(config.checkpoint)},
         "gold_writers": sorted({g.writer for g in gold}),
         **{k: first[k] for k in ("staves_scored", "blank_staves_skipped", "gold_tokens",
                                  "gold_tokens_outside_vocabulary")},

@@ -32,6 +32,7 @@ from tqdm import tqdm
 
 from experiments.results_folder import CONFIG, METRICS, BenchmarkError, prepare_results_folder
 from gan import PRESETS as GAN_PRESETS
+from gan.provenance import file_sha256, provenance
 from gan import (EvalSettings, GenerateFn, GlyphSampler, GlyphSet, GlyphSetError, accuracy_report, append_jsonl,
                  atomic_write, atomic_write_bytes, atomic_write_json, classify, load_generator, resolve_device,
                  sampler_generate_fn, train, train_classifier)
@@ -256,6 +257,11 @@ def _low_data_sampler(config: SymbolBenchConfig, out: Path, device: torch.device
     return load_generator(latest, device)
 
 
+def _gan_content(config: SymbolBenchConfig) -> dict[str, str]:
+    return {"full": file_sha256(config.checkpoint),
+            "low_data": file_sha256(config.low_data_checkpoint) if config.low_data_checkpoint else "trained here"}
+
+
 def run_symbol_benchmark(config: SymbolBenchConfig, out: str | os.PathLike, device: str = "auto",
                          overwrite: bool = False, progress: bool = True,
                          log: Callable[[str], None] = print) -> dict[str, Any]:
@@ -270,9 +276,10 @@ def run_symbol_benchmark(config: SymbolBenchConfig, out: str | os.PathLike, devi
     if config.low_data_checkpoint:
         _check_sampler(load_generator(config.low_data_checkpoint, "cpu"), config.low_data_checkpoint, train_set,
                        config.low_data_writers, exact_writers=True)
-    # seeds do not decide any cell's result: more seeds extend a finished run
-    prepare_results_folder(out, config.to_dict(), overwrite, is_output=lambda name: name in OUTPUTS,
-                           resumable_fields=("seeds",))
+    # seeds do not decide any cell's result: more seeds extend a finished run. The GANs count by content: a new
+    # GAN written to the same path is another run, never a silent reuse of cells measured with the old one.
+    prepare_results_folder(out, {**config.to_dict(), "gan_sha256": _gan_content(config)}, overwrite,
+                           is_output=lambda name: name in OUTPUTS, resumable_fields=("seeds",))
 
     classes = train_set.classes
     eval_images = to_classifier_input(eval_set.images, config.classifier_size)
@@ -350,7 +357,8 @@ def summarise(records: Sequence[dict[str, Any]], config: SymbolBenchConfig, clas
 def write_results(out: Path, config: SymbolBenchConfig, classes: Sequence[str], eval_set: GlyphSet,
                   n_train_full: int, n_train_low: int) -> dict[str, Any]:
     summary = summarise(read_metrics(out), config, classes)
-    results = {"config": config.to_dict(), "classes": list(classes),
+    results = {"config": config.to_dict(), "provenance": {**provenance(), "gan_sha256": _gan_content(config)},
+               "classes": list(classes),
                "eval_writers": eval_set.writer_ids, "n_eval": int(len(eval_set.images)),
                "eval_class_counts": eval_set.class_counts(),
                "n_train_real": {"full": n_train_full, "low-data": n_train_low},

@@ -34,19 +34,30 @@ from ganwriting_mashcima.options import device_option
               help="Recognizer learning rate. [default: preset's]")
 @click.option("--lr-wid", type=click.FloatRange(min=0, min_open=True), default=None,
               help="Writer identifier learning rate, in its pretraining too. [default: preset's]")
+@click.option("--w-rec", type=click.FloatRange(min=0), default=None,
+              help="Weight of the recogniser loss on generated glyphs (0 = none). [default: preset's]")
+@click.option("--w-wid", type=click.FloatRange(min=0), default=None,
+              help="Weight of the writer-identifier loss on generated glyphs (0 = none). [default: preset's]")
+@click.option("--w-ms", type=click.FloatRange(min=0), default=None,
+              help="Weight of the mode-seeking loss (0 = none). [default: preset's]")
+@click.option("--augment/--no-augment", default=None,
+              help="DiffAugment (translation, cutout) on what the discriminator sees. [default: preset's]")
+@click.option("--val-writers", default=None,
+              help="Comma-separated training writers kept out of training to choose on, or 'none'. "
+                   "[default: preset's]")
 @click.option("--save-every", type=click.IntRange(min=1), default=None,
               help="Keep checkpoints/epoch_N.pt every N epochs (latest.pt is written every epoch). [default: preset's]")
 @click.option("--eval-every", type=click.IntRange(min=0), default=None,
-              help="Run `evaluate` every N epochs (needs --eval-data; 0 = never). [default: preset's]")
-@click.option("--eval-data", "eval_data_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Evaluation-writer glyph set for --eval-every. [default: none]")
+              help="Measure on the validation writers every N epochs (into metrics.jsonl; 0 = never). "
+                   "[default: preset's]")
 @device_option
 @click.option("--seed", type=int, default=None, help="Seed of initialisation, data order and noise. [default: preset's]")
 @click.option("--overwrite", is_flag=True, help="Replace the run already in --out.")
 @one_line_errors
 def train(data_dir: Path, run_dir: Path, preset: str, epochs: int | None, start_epoch: int | None, resume: bool,
           batch_size: int | None, lr_gen: float | None, lr_dis: float | None, lr_rec: float | None,
-          lr_wid: float | None, save_every: int | None, eval_every: int | None, eval_data_dir: Path | None,
+          lr_wid: float | None, w_rec: float | None, w_wid: float | None, w_ms: float | None,
+          augment: bool | None, val_writers: str | None, save_every: int | None, eval_every: int | None,
           device: str, seed: int | None, overwrite: bool) -> None:
     """Train the writer-style glyph GAN.
 
@@ -54,8 +65,10 @@ def train(data_dir: Path, run_dir: Path, preset: str, epochs: int | None, start_
     Examples:
       ganmash train --data data/glyphs-64 --out runs/smoke --preset cpu-smoke
       ganmash train --data data/glyphs-64 --out runs/cpu --preset cpu
+      ganmash train --data data/glyphs-64 --out runs/cpu-long --preset cpu-long
+      ganmash train --data data/glyphs-64 --out runs/no-rec --preset cpu --w-rec 0 --val-writers 4,11,21
       ganmash train --data data/glyphs-64 --out runs/cpu --resume --epochs 20
-      ganmash train --data data/glyphs-64 --out runs/gpu --preset gpu --eval-data data/glyphs-64-eval
+      ganmash train --data data/glyphs-64 --out runs/gpu --preset gpu
     """
     from gan.training import resolve_config, train as run_training
 
@@ -63,14 +76,27 @@ def train(data_dir: Path, run_dir: Path, preset: str, epochs: int | None, start_
         raise click.UsageError("give --resume or --start-epoch, not both")
     resuming = resume or start_epoch is not None
     config = resolve_config(preset, dict(epochs=epochs, batch_size=batch_size, lr_gen=lr_gen, lr_dis=lr_dis,
-                                         lr_rec=lr_rec, lr_wid=lr_wid, save_every=save_every, eval_every=eval_every,
-                                         seed=seed),
+                                         lr_rec=lr_rec, lr_wid=lr_wid, w_rec=w_rec, w_wid=w_wid, w_ms=w_ms,
+                                         augment=augment, val_writers=_writer_list(val_writers),
+                                         save_every=save_every, eval_every=eval_every, seed=seed),
                             run_dir, resuming)
-    metrics = run_training(config, data_dir, run_dir, eval_data_dir=eval_data_dir, device=device, resume=resume,
+    metrics = run_training(config, data_dir, run_dir, device=device, resume=resume,
                            start_epoch=start_epoch, overwrite=overwrite, log=click.echo)
     if metrics.get("interrupted"):
         raise SystemExit(130)
     click.echo(f"done: {run_dir / 'latest.pt'}")
+
+
+def _writer_list(text: str | None) -> tuple[int, ...] | None:
+    if text is None:
+        return None
+    if text.strip().lower() == "none":
+        return ()
+    try:
+        return tuple(int(w) for w in text.replace(",", " ").split())
+    except ValueError:
+        raise click.BadParameter(f"expected writer numbers like 4,11,21 or 'none', got {text!r}",
+                                 param_hint="--val-writers") from None
 
 
 def _load_style_images(paths: tuple[Path, ...], size: int) -> np.ndarray:
@@ -129,8 +155,12 @@ def sample(checkpoint: Path, out: Path, classes: str | None, per_class: int, wri
 @click.option("--checkpoint", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Checkpoint to measure.")
 @click.option("--data", "data_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="The training glyph set (the real-data classifiers are trained on it and cached there).")
-@click.option("--eval-data", "eval_data_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Glyph set of held-out evaluation writers.")
+@click.option("--split", type=click.Choice(["val", "test"]), default="test", show_default=True,
+              help="Held-out writers to measure against: val = the checkpoint's validation writers (in --data; "
+                   "choose recipes and checkpoints on these), test = the evaluation writers in --eval-data "
+                   "(report only).")
+@click.option("--eval-data", "eval_data_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Glyph set of the evaluation writers (needed for --split test). [default: none]")
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="JSON report to write.")
 @click.option("--n-generated", type=click.IntRange(min=10), default=4000, show_default=True,
               help="Glyphs to generate for the measures.")
@@ -139,27 +169,26 @@ def sample(checkpoint: Path, out: Path, classes: str | None, per_class: int, wri
 @device_option
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of draws, generation and classifiers.")
 @one_line_errors
-def evaluate(checkpoint: Path, data_dir: Path, eval_data_dir: Path, out: Path, n_generated: int,
+def evaluate(checkpoint: Path, data_dir: Path, split: str, eval_data_dir: Path | None, out: Path, n_generated: int,
              classifier_steps: int, device: str, seed: int) -> None:
-    """Measure a checkpoint: GAN-test, GAN-train, FID and style control (see gan/evaluation.py).
+    """Measure a checkpoint: GAN-test, GAN-train, FID/KID, k-NN precision/recall and diversity per class, style of
+    training and of unseen writers (see gan/evaluation.py), each next to its real-vs-real reference.
 
     \b
-    Example:
+    Examples:
+      ganmash evaluate --checkpoint runs/cpu/latest.pt --data data/glyphs-64 --split val --out runs/cpu/eval_val.json
       ganmash evaluate --checkpoint runs/cpu/latest.pt --data data/glyphs-64 \\
-                       --eval-data data/glyphs-64-eval --out runs/cpu/eval.json
+                       --eval-data data/glyphs-64-eval --out runs/cpu/eval_test.json
     """
-    from gan.evaluation import EvalSettings, evaluate as run_evaluation
+    from gan.evaluation import EvalSettings, evaluate as run_evaluation, summary
     from gan.files import atomic_write_json
 
+    if split == "test" and eval_data_dir is None:
+        raise click.UsageError("--split test needs --eval-data (the evaluation writers' glyph set)")
     settings = EvalSettings(n_generated=n_generated, classifier_steps=classifier_steps, seed=seed)
-    report = run_evaluation(checkpoint, data_dir, eval_data_dir, device=device, settings=settings)
+    report = run_evaluation(checkpoint, data_dir, eval_data_dir, device=device, settings=settings, split=split)
     atomic_write_json(out, report)
-    style = report["style"]
-    click.echo(json.dumps({"gan_test": report["gan_test"]["overall"], "gan_train_ratio": report["gan_train"]["ratio"],
-                           "fid": report["fid"]["overall"], "fid_real_vs_real": report["fid"]["real_vs_real"],
-                           "style_accuracy": style["writer_accuracy_generated"],
-                           "style_accuracy_per_set": style["set_writer_accuracy_generated"]["accuracy"],
-                           "style_accuracy_per_set_real": style["set_writer_accuracy_real_heldout"]["accuracy"]}))
+    click.echo(json.dumps(summary(report)))
 
 
 @click.command("export-sampler")

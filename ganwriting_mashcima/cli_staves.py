@@ -65,7 +65,10 @@ def synthesize_staves_cmd(ctx: click.Context, ratio: float, count: int | None, o
         from ganwriting_mashcima.provider import default_checkpoint
 
         checkpoint = default_checkpoint()
-    job = dataclasses.replace(job, checkpoint=str(Path(checkpoint).resolve()))
+    from gan.provenance import file_sha256
+
+    job = dataclasses.replace(job, checkpoint=str(Path(checkpoint).resolve()),
+                              checkpoint_sha256=file_sha256(checkpoint) if Path(checkpoint).is_file() else "")
     ckpt = checkpoint
     stats = synthesize_staves(None, job, out, resume=resume, overwrite=overwrite, workers=workers,
                               repo_factory=lambda: mixed_repository(ckpt, ratio, device, style, seed=seed,

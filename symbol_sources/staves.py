@@ -43,6 +43,7 @@ class StaffJob:
     mode: Mode = "training"
     style: str = "per-staff"
     checkpoint: str = ""
+    checkpoint_sha256: str = ""  # its content: a new GAN written to the same path is another job, not a resume
     annotations: str | None = None  # a file, one annotation per line; None = Mashcima's random annotations
     shard: tuple[int, int] = (1, 1)  # K-th (1-based) of N
 

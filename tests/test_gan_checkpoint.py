@@ -94,9 +94,31 @@ def test_results_do_not_depend_on_batch_size(checkpoint):
 
 def test_style_images_drive_the_style(checkpoint, glyph_set):
     s = load_generator(checkpoint)
-    refs = glyph_set.images[glyph_set.writers == 1][:4]
-    x = s.sample(["circle"], style_images=refs, n=2, seed=0)
-    assert x.shape == (2, 32, 32)
+    by_writer = [glyph_set.images[glyph_set.writers == w][:4] for w in (1, 2)]  # writer 2 draws thicker strokes
+    codes = [s.style_code(refs) for refs in by_writer]
+    assert not torch.allclose(codes[0], codes[1])
+    a, b = (s.sample(["circle"], style_images=refs, n=2, seed=0) for refs in by_writer)
+    assert a.shape == (2, 32, 32) and not np.array_equal(a, b)  # same noise, other hand: other glyphs
+    np.testing.assert_array_equal(a, s.sample(["circle"], style_images=by_writer[0], n=2, seed=0))
+
+
+def test_style_image_classes_when_given_pick_the_class_mean_removed(checkpoint, glyph_set):
+    s = load_generator(checkpoint)
+    refs = glyph_set.images[(glyph_set.writers == 1) & (glyph_set.labels == 0)][:2]  # two circles
+    as_circles, as_hlines = s.style_code(refs, ["circle", "circle"]), s.style_code(refs, ["hline", "hline"])
+    assert not torch.allclose(as_circles, as_hlines)
+    with pytest.raises(ConfigError, match="2 style images but 1 class names"):
+        s.style_code(refs, ["circle"])
+
+
+def test_a_checkpoint_carries_writer_features_and_provenance_but_no_glyph_images(checkpoint, glyph_set):
+    from gan.provenance import data_fingerprint
+
+    ck = load_checkpoint(checkpoint)
+    assert "style_bank" not in ck and ck["writer_features"].dtype == torch.float32
+    assert ck["writer_features"].shape[0] == 2  # one row per training writer
+    assert ck["provenance"]["data_fingerprint"] == data_fingerprint(glyph_set)
+    assert ck["provenance"]["torch"] == torch.__version__
 
 
 def test_unknown_class_lists_the_valid_ones(checkpoint):
@@ -122,13 +144,11 @@ def test_sampling_export_samples_like_the_full_checkpoint_and_is_small(tmp_path,
 
 def test_sampling_export_cannot_be_resumed(tmp_path, smoke_checkpoint):
     from gan import PRESETS, export_sampler, train
-    from gan.glyphset import GlyphSet
 
     run = tmp_path / "run"
     run.mkdir()
     export_sampler(smoke_checkpoint, run / "latest.pt")
     data = smoke_checkpoint.parent.parent / "glyphs"
-    assert GlyphSet.load(data)
     with pytest.raises(CheckpointError, match="sampling-only"):
         train(PRESETS["cpu-smoke"], data, run, resume=True, device="cpu", progress=False, log=lambda s: None)
 

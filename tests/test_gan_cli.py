@@ -79,13 +79,52 @@ def test_sample_from_a_broken_checkpoint_is_a_one_line_error(tmp_path):
     _one_line_error(result, "not a readable ganmash checkpoint")
 
 
-def test_evaluate_writes_a_json_report(run_dir, glyph_dir, tmp_path):
+FAST_EVAL = ["--n-generated", "24", "--classifier-steps", "3", "--device", "cpu"]
+
+
+def test_evaluate_on_the_test_writers_writes_a_json_report_with_provenance(run_dir, glyph_dir, tmp_path):
+    from gan.provenance import file_sha256
+    from gan.synthetic import toy_glyph_set
+
+    eval_dir = toy_glyph_set(n_classes=3, n_writers=2, per_cell=4, image_size=32, first_writer=11).save(tmp_path)
     result = CliRunner().invoke(evaluate, ["--checkpoint", str(run_dir / "latest.pt"), "--data", str(glyph_dir),
-                                           "--eval-data", str(glyph_dir), "--out", str(tmp_path / "e.json"),
-                                           "--n-generated", "24", "--classifier-steps", "3", "--device", "cpu"])
+                                           "--eval-data", str(eval_dir), "--out", str(tmp_path / "e.json"),
+                                           *FAST_EVAL])
     assert result.exit_code == 0, result.output
     report = json.loads((tmp_path / "e.json").read_text())
-    assert {"gan_test", "gan_train", "fid", "style"} <= report.keys()
+    assert {"gan_test", "gan_train", "fid", "kid", "variety", "style", "unseen_style"} <= report.keys()
+    assert report["split"] == "test" and report["heldout_writers"] == [11, 12]
+    assert report["provenance"]["checkpoint_sha256"] == file_sha256(run_dir / "latest.pt")
+    assert json.loads(result.output)["split"] == "test"  # the summary line
+
+
+def test_evaluate_on_the_same_writers_it_trained_on_is_refused(run_dir, glyph_dir, tmp_path):
+    result = CliRunner().invoke(evaluate, ["--checkpoint", str(run_dir / "latest.pt"), "--data", str(glyph_dir),
+                                           "--eval-data", str(glyph_dir), "--out", str(tmp_path / "e.json"),
+                                           *FAST_EVAL])
+    _one_line_error(result, "writers 1, 2 are in both the training and the held-out set")
+    assert not (tmp_path / "e.json").exists()
+
+
+def test_validation_writers_are_kept_out_of_training_and_measured_on(glyph_dir, tmp_path):
+    from gan.checkpoint import load_generator
+
+    run = tmp_path / "run"
+    result = CliRunner().invoke(train, ["--data", str(glyph_dir), "--out", str(run), *SMOKE, "--val-writers", "2",
+                                        "--device", "cpu"])
+    assert result.exit_code == 0, result.output
+    assert load_generator(run / "latest.pt").writers == (1,)
+    result = CliRunner().invoke(evaluate, ["--checkpoint", str(run / "latest.pt"), "--data", str(glyph_dir),
+                                           "--split", "val", "--out", str(tmp_path / "v.json"), *FAST_EVAL])
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "v.json").read_text())
+    assert report["split"] == "val" and report["heldout_writers"] == [2] and report["eval_data"] is None
+
+
+def test_evaluate_on_val_without_validation_writers_is_a_one_line_error(run_dir, glyph_dir, tmp_path):
+    result = CliRunner().invoke(evaluate, ["--checkpoint", str(run_dir / "latest.pt"), "--data", str(glyph_dir),
+                                           "--split", "val", "--out", str(tmp_path / "v.json"), *FAST_EVAL])
+    _one_line_error(result, "kept no validation writers")
 
 
 def test_every_option_shows_its_default_in_help():

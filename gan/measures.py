@@ -8,6 +8,7 @@ against real glyphs (two disjoint halves of the held-out set), which ``variety_r
   recall      share of real samples inside the generated manifold (Kynkaanniemi et al., NeurIPS 2019, k = 3);
               a generator that repeats one glyph covers almost nothing, however good the glyph
   diversity   mean pairwise distance among generated samples over the same among real ones (1 = as varied)
+  coverage    share of real samples with a generated one inside their own k-NN ball (Naeem et al., 2020)
   KID         unbiased squared MMD with the cubic polynomial kernel (Binkowski et al., ICLR 2018); unlike FID
               it has no bias from the sample size, so small sets can be compared
   retrieval   from k reference glyphs of a held-out writer, do the generated glyphs' writer features lie nearest
@@ -54,6 +55,12 @@ def precision_recall(real: np.ndarray, fake: np.ndarray, k: int = 3) -> tuple[fl
     precision = float((d <= knn_radii(real, k)[None, :]).any(1).mean())  # fake within some real ball
     recall = float((d <= knn_radii(fake, k)[:, None]).any(0).mean())  # real within some fake ball
     return precision, recall
+
+
+def coverage(real: np.ndarray, fake: np.ndarray, k: int = 3) -> float:
+    """Share of real rows whose own k-NN ball (radius from the real rows) holds some fake row (Naeem et al., ICML
+    2020). Unlike recall, the balls do not grow when the fake rows are few, so it rises with their number."""
+    return float((_distances(real, fake) <= knn_radii(real, k)[:, None]).any(1).mean())
 
 
 def mean_pairwise_distance(x: np.ndarray) -> float:

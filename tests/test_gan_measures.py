@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from gan.measures import (kid, mean_pairwise_distance, pixel_features, precision_recall, variety_report,
+from gan.measures import (coverage, kid, mean_pairwise_distance, pixel_features, precision_recall, variety_report,
                           writer_retrieval)
 
 
@@ -90,3 +90,10 @@ def test_writer_retrieval_is_perfect_when_features_carry_the_writer_and_at_chanc
     noise = writer_retrieval(feats, writers, labels, lambda r, p, pl: rng.normal(size=(len(p), 16)) * 10,
                              np.random.default_rng(1), trials=100)
     assert noise["accuracy"] < 0.3
+
+
+def test_coverage_rises_with_the_number_of_samples_from_the_same_distribution():
+    real, fake = _gaussian(400, 0), _gaussian(400, 1)
+    few, many = coverage(real, fake[:10]), coverage(real, fake)
+    assert few < 0.2 < 0.8 < many
+    assert coverage(real, np.repeat(fake[:1], 400, axis=0)) < 0.05

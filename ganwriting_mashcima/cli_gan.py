@@ -5,13 +5,10 @@ import json
 from pathlib import Path
 
 import click
-import numpy as np
 
 from gan.config import PRESETS
-
 from ganwriting_mashcima.errors import one_line_errors
-from ganwriting_mashcima.options import device_option
-
+from ganwriting_mashcima.options import SeedRange, device_option
 
 
 @click.command()
@@ -51,7 +48,7 @@ from ganwriting_mashcima.options import device_option
               help="Measure on the validation writers every N epochs (into metrics.jsonl; 0 = never). "
                    "[default: preset's]")
 @device_option
-@click.option("--seed", type=int, default=None, help="Seed of initialisation, data order and noise. [default: preset's]")
+@click.option("--seed", type=SeedRange, default=None, help="Seed of initialisation, data order and noise. [default: preset's]")
 @click.option("--overwrite", is_flag=True, help="Replace the run already in --out.")
 @one_line_errors
 def train(data_dir: Path, run_dir: Path, preset: str, epochs: int | None, start_epoch: int | None, resume: bool,
@@ -99,9 +96,10 @@ def _writer_list(text: str | None) -> tuple[int, ...] | None:
                                  param_hint="--val-writers") from None
 
 
-def _load_style_images(paths: tuple[Path, ...], size: int) -> np.ndarray:
+def _load_style_images(paths: tuple[Path, ...], size: int) -> "np.ndarray":
     """Glyph images (dark ink on light paper, any size) -> (k, S, S) uint8, 255 = ink, as in glyph sets."""
     import cv2
+    import numpy as np
 
     out = []
     for p in paths:
@@ -123,7 +121,7 @@ def _load_style_images(paths: tuple[Path, ...], size: int) -> np.ndarray:
 @click.option("--style-from", type=click.Path(dir_okay=False, exists=True, path_type=Path), multiple=True,
               help="Glyph image(s) of one writer to take the style from (repeat the option). [default: none]")
 @device_option
-@click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same glyphs.")
+@click.option("--seed", type=SeedRange, default=0, show_default=True, help="Same seed, same glyphs.")
 @one_line_errors
 def sample(checkpoint: Path, out: Path, classes: str | None, per_class: int, writer: int | None,
            style_from: tuple[Path, ...], device: str, seed: int) -> None:
@@ -167,7 +165,7 @@ def sample(checkpoint: Path, out: Path, classes: str | None, per_class: int, wri
 @click.option("--classifier-steps", type=click.IntRange(min=1), default=1500, show_default=True,
               help="Training steps of each measuring classifier.")
 @device_option
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of draws, generation and classifiers.")
+@click.option("--seed", type=SeedRange, default=0, show_default=True, help="Seed of draws, generation and classifiers.")
 @one_line_errors
 def evaluate(checkpoint: Path, data_dir: Path, split: str, eval_data_dir: Path | None, out: Path, n_generated: int,
              classifier_steps: int, device: str, seed: int) -> None:

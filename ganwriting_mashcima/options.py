@@ -1,6 +1,7 @@
 """Click options that several commands share, defined once so their names, defaults and help agree."""
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 import click
@@ -12,3 +13,23 @@ muscima_pp_option = click.option(
     "--muscima-pp", "muscima_pp", type=click.Path(file_okay=False, path_type=Path), default=None,
     help="MUSCIMA++ v1.0 folder. [default: $GANMASH_MUSCIMA_PP, ./data/muscima-pp/v1.0, "
          "then Mashcima's download folder]")
+
+# Seeds go to numpy (SeedSequence: >= 0) and torch (manual_seed: < 2**64), often added to small offsets:
+# 0 .. 2**63 - 1 fits both with room to spare.
+MAX_SEED = 2**63 - 1
+SeedRange = click.IntRange(0, MAX_SEED)
+
+
+class LazyChoice(click.Choice):
+    """A ``Choice`` among the keys (or items) of ``module.attribute``, imported when first needed: on parsing the
+    option or showing its command's help, not when the CLI lists its commands."""
+
+    def __init__(self, module: str, attribute: str) -> None:
+        self._source = (module, attribute)
+        self.case_sensitive = True
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        module, attribute = self._source
+        values = getattr(importlib.import_module(module), attribute)
+        return tuple(sorted(values) if isinstance(values, dict) else values)

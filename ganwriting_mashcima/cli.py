@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from ganwriting_mashcima.errors import FriendlyGroup
+from ganwriting_mashcima.errors import FriendlyGroup, refuse_existing
 from ganwriting_mashcima.options import SeedRange, muscima_pp_option
 from symbol_sources.locate import EVALUATION_WRITERS, PROJECT_MUSCIMA_PP
 
@@ -139,8 +139,7 @@ def show(glyph_set: Path, out: Path, per_class: int, seed: int, overwrite: bool)
     Example:
       ganmash data show data/glyphs-64 --out sheet.png
     """
-    if out.exists() and not overwrite:
-        raise FileExistsError(f"{out} exists; pass --overwrite to replace it")
+    refuse_existing(out, overwrite)
     import numpy as np
 
     from gan.glyphset import GlyphSet

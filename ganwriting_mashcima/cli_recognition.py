@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from ganwriting_mashcima.cli_benchmark import RESUME_BENCHMARK, number_list, portable_path
-from ganwriting_mashcima.errors import exit_130_on_ctrl_c, one_line_errors
+from ganwriting_mashcima.errors import exit_130_on_ctrl_c, one_line_errors, refuse_existing
 from ganwriting_mashcima.options import LazyChoice, SeedRange, device_option, muscima_pp_option
 
 DEFAULT_GOLD = Path("../shared/cvc-muscima-gold/dev.tsv")
@@ -105,8 +105,7 @@ def recognize(model: Path, gold: Path | None, images: Path | None, out: Path, mu
 
     if (gold is None) == (images is None):
         raise click.UsageError("give exactly one of --gold and --images")
-    if out.exists() and not overwrite:
-        raise FileExistsError(f"{out} exists; pass --overwrite to replace it")
+    refuse_existing(out, overwrite)
     recognizer = load_recognizer(model, resolve_device(device))
     if gold is not None:
         from symbol_sources import load_muscima_pp

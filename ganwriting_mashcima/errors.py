@@ -8,6 +8,7 @@ that every name exists).
 from __future__ import annotations
 
 import functools
+from pathlib import Path
 
 import click
 
@@ -41,6 +42,14 @@ def one_line_errors(fn):
                 raise as_click_error(e) from None
             raise
     return wrapper
+
+
+def refuse_existing(out: Path, overwrite: bool) -> None:
+    """Every command's policy for a single output file: never replace one unless told to (checked before work)."""
+    if out.is_dir():
+        raise IsADirectoryError(f"{out} is a folder; give a file name")
+    if out.exists() and not overwrite:
+        raise FileExistsError(f"{out} exists; pass --overwrite to replace it")
 
 
 def exit_130_on_ctrl_c(how_to_continue: str):

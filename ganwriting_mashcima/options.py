@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from gan.config import MAX_SEED
+
 device_option = click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True,
                              help="auto = CUDA when present.")
 
@@ -14,9 +16,6 @@ muscima_pp_option = click.option(
     help="MUSCIMA++ v1.0 folder. [default: $GANMASH_MUSCIMA_PP, ./data/muscima-pp/v1.0, "
          "then Mashcima's download folder]")
 
-# Seeds go to numpy (SeedSequence: >= 0) and torch (manual_seed: < 2**64), often added to small offsets:
-# 0 .. 2**63 - 1 fits both with room to spare.
-MAX_SEED = 2**63 - 1
 SeedRange = click.IntRange(0, MAX_SEED)
 
 

@@ -21,6 +21,7 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
+from gan.config import MAX_SEED
 from gan.files import append_jsonl, atomic_write_bytes, atomic_write_json
 
 Mode = Literal["training", "beauty"]
@@ -50,6 +51,8 @@ class StaffJob:
     def __post_init__(self) -> None:
         if self.count < 1:
             raise StaffJobError(f"--count must be at least 1, got {self.count}")
+        if not 0 <= self.seed <= MAX_SEED:
+            raise StaffJobError(f"--seed must be in 0..{MAX_SEED}, got {self.seed}")
         if not 0.0 <= self.ratio <= 1.0:
             raise StaffJobError(f"--ratio must be in [0, 1], got {self.ratio}")
         k, n = self.shard

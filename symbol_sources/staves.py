@@ -300,8 +300,12 @@ def synthesize_staves(repo, job: StaffJob, out: str | os.PathLike, resume: bool 
         else:
             _write_staves_in_workers(repo, job, out, todo, lines, workers, progress)
     new = [r for r in read_manifest(out) if r["index"] in set(todo)]
-    return {"written": sum("file" in r for r in new), "skipped": sum(bool(r.get("skipped")) for r in new),
-            "already_done": len(done & set(job.indices()))}
+    stats = {"written": sum("file" in r for r in new), "skipped": sum(bool(r.get("skipped")) for r in new),
+             "already_done": len(done & set(job.indices()))}
+    if stats["skipped"] and not stats["written"] and not stats["already_done"]:
+        raise StaffJobError(f"Mashcima rendered none of the {stats['skipped']} staves (see the warnings above); "
+                            "check the annotations")
+    return stats
 
 
 def merge_shards(shards: list[str | os.PathLike], out: str | os.PathLike, overwrite: bool = False) -> dict[str, int]:

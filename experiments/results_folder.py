@@ -10,7 +10,7 @@ import shutil
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from gan import atomic_write_json
+from gan.files import atomic_write_json
 
 CONFIG = "config.json"
 METRICS = "metrics.jsonl"
@@ -35,7 +35,7 @@ def prepare_results_folder(out: Path, config: dict[str, Any], overwrite: bool, i
     if out.exists() and not out.is_dir():
         raise NotADirectoryError(f"{out} exists and is not a folder")
     if out.is_dir() and any(out.iterdir()):
-        saved = json.loads((out / CONFIG).read_text()) if (out / CONFIG).is_file() else None
+        saved = _saved_config(out / CONFIG, overwrite)
         if saved is None or identity(saved) != identity(config):
             if not overwrite:
                 what = "holds no benchmark run" if saved is None else "holds a benchmark run with other settings"
@@ -46,3 +46,18 @@ def prepare_results_folder(out: Path, config: dict[str, Any], overwrite: bool, i
                     shutil.rmtree(p) if p.is_dir() else p.unlink()
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_json(out / CONFIG, config)
+
+
+def _saved_config(path: Path, overwrite: bool) -> dict[str, Any] | None:
+    """The config saved in ``path``; None when there is none (or a damaged one the user lets us replace)."""
+    if not path.is_file():
+        return None
+    try:
+        saved = json.loads(path.read_text())
+    except (ValueError, OSError):
+        saved = None
+    if isinstance(saved, dict):
+        return saved
+    if overwrite:
+        return None
+    raise BenchmarkError(f"{path} is damaged (not a JSON object); pass --overwrite to start over")

@@ -1,9 +1,21 @@
-"""Writer-style-conditioned glyph GAN. Knows nothing of Mashcima or MUSCIMA++: it reads glyph sets."""
-from gan.checkpoint import CheckpointError, GlyphSampler, export_sampler, load_generator
-from gan.config import PRESETS, ConfigError, TrainConfig
-from gan.evaluation import (EvalSettings, GenerateFn, GlyphClassifier, accuracy_report, classify, evaluate,
-                            sampler_generate_fn, train_classifier)
-from gan.files import append_jsonl, atomic_save_npz, atomic_write, atomic_write_bytes, atomic_write_json, prepare_output_dir
-from gan.glyphset import GlyphSet, GlyphSetError
-from gan.grid import save_glyph_grid
-from gan.training import resolve_device, train
+"""Writer-style-conditioned glyph GAN. Knows nothing of Mashcima or MUSCIMA++: it reads glyph sets.
+
+The public names below load on first use, so ``import gan.files`` (or a CLI listing its commands) does not
+pay for torch.
+"""
+from __future__ import annotations
+
+from gan.lazy import lazy_exports
+
+_PUBLIC = {
+    "gan.checkpoint": ("CheckpointError", "GlyphSampler", "export_sampler", "load_generator"),
+    "gan.config": ("PRESETS", "ConfigError", "TrainConfig"),
+    "gan.evaluation": ("EvalSettings", "GenerateFn", "GlyphClassifier", "accuracy_report", "classify", "evaluate",
+                       "sampler_generate_fn", "train_classifier"),
+    "gan.files": ("append_jsonl", "atomic_save_npz", "atomic_write", "atomic_write_bytes", "atomic_write_json",
+                  "prepare_output_dir"),
+    "gan.glyphset": ("GlyphSet", "GlyphSetError"),
+    "gan.grid": ("save_glyph_grid",),
+    "gan.training": ("resolve_device", "train"),
+}
+__all__, __getattr__ = lazy_exports("gan", _PUBLIC)

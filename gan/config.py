@@ -9,6 +9,10 @@ from typing import Any, Literal, Mapping
 Penalty = Literal["r1", "gp", "none"]
 
 
+# What numpy (SeedSequence: >= 0) and torch (manual_seed: < 2**64) both take, with room for small offsets.
+MAX_SEED = 2**63 - 1
+
+
 class ConfigError(ValueError):
     """A setting the user asked for that cannot work (one-line message)."""
 
@@ -81,6 +85,8 @@ class TrainConfig:
                 raise ConfigError(f"{name} must be a finite number >= 0, got {v}")
         if self.w_ms > 0 and self.batch_size < 2:
             raise ConfigError("mode seeking (w_ms > 0) needs batch_size >= 2")
+        if not 0 <= self.seed <= MAX_SEED:
+            raise ConfigError(f"seed must be in 0..{MAX_SEED}, got {self.seed}")
         if self.wid_pretrain_steps < 0:
             raise ConfigError(f"wid_pretrain_steps must be >= 0, got {self.wid_pretrain_steps}")
         if self.penalty not in ("r1", "gp", "none"):

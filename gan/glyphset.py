@@ -47,6 +47,11 @@ class GlyphSet:
         for name in ("labels", "writers", "pages", "orig_hw"):
             if len(getattr(self, name)) != n:
                 raise GlyphSetError(f"{name} has {len(getattr(self, name))} rows, images have {n}")
+        if not np.issubdtype(self.labels.dtype, np.integer):
+            raise GlyphSetError(f"labels must be integers, got {self.labels.dtype}")
+        if n and (self.labels.min() < 0 or self.labels.max() >= len(self.classes)):
+            raise GlyphSetError(f"labels run from {self.labels.min()} to {self.labels.max()}, but there are "
+                                f"{len(self.classes)} classes")
 
     @property
     def image_size(self) -> int:
@@ -108,8 +113,7 @@ class GlyphSet:
             if manifest.get("version") != FORMAT_VERSION:
                 raise GlyphSetError(f"{manifest_path} has format version {manifest.get('version')}, "
                                     f"this ganmash reads version {FORMAT_VERSION}")
-            with np.load(folder / GLYPHS_FILE, allow_pickle=False) as z:
-                images, labels = z["images"], z["labels"]
+            images, labels = _read_arrays(folder / GLYPHS_FILE)
             g = manifest["glyphs"]
             return cls(images=images, labels=labels, classes=tuple(manifest["classes"]),
                        writers=np.asarray(g["writer"], np.int32), pages=np.asarray(g["page"], np.int32),
@@ -120,3 +124,15 @@ class GlyphSet:
             raise
         except (OSError, ValueError, KeyError, TypeError) as e:
             raise GlyphSetError(f"cannot read glyph set {folder}: {type(e).__name__}: {e}") from None
+
+
+def _read_arrays(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """``images`` and ``labels`` of a glyphs.npz, or a one-line ``GlyphSetError``."""
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            return z["images"], z["labels"]
+    except KeyError as e:
+        raise GlyphSetError(f"{path} lacks the array {e}; it is damaged") from None
+    except Exception as e:  # noqa: BLE001 - truncated (BadZipFile), empty (EOFError), foreign bytes (a pickle hint)
+        raise GlyphSetError(f"{path} is not a readable glyph archive ({type(e).__name__}; truncated or foreign "
+                            "file? extract the glyph set again)") from None

@@ -26,10 +26,10 @@ from gan.checkpoint import (CheckpointError, GlyphSampler, build_generator, glyp
 from gan.files import append_jsonl, atomic_write_bytes, atomic_write_json
 from gan.config import ARCHITECTURE_FIELDS, PRESETS, ConfigError, TrainConfig
 from gan.augment import diff_augment
-from gan.glyphset import GlyphSet
+from gan.glyphset import GlyphSet, GlyphSetError
 from gan.grid import save_glyph_grid
 from gan.provenance import data_fingerprint, provenance
-from gan.networks import GlyphDiscriminator, GlyphRecognizer, WriterIdentifier
+from gan.networks import GlyphDiscriminator, GlyphRecognizer, WriterIdentifier, check_image_size
 
 RUN_FILES = ("config.json", "latest.pt", "metrics.jsonl", "checkpoints", "samples")
 
@@ -465,6 +465,11 @@ def train(config: TrainConfig, data_dir: str | os.PathLike, run_dir: str | os.Pa
     resuming = resume or start_epoch is not None
     dev = resolve_device(device)
     glyphs = GlyphSet.load(data_dir)
+    try:
+        check_image_size(glyphs.image_size)
+    except ValueError:
+        raise GlyphSetError(f"{data_dir} holds {glyphs.image_size} px glyphs; the GAN needs a power of two >= 8 "
+                            "(extract with --size 32, 64 or 128)") from None
     _prepare_run_dir(run_dir, resuming, overwrite)
     trainer = Trainer(config, glyphs, dev)
     if resuming:

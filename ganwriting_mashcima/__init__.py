@@ -7,17 +7,20 @@ Public Python API (the ``ganmash`` CLI is a thin front over these):
     sampler = load_generator("runs/cpu/latest.pt", "cpu")                  # checkpoint -> glyphs
     with mashcima_provider("runs/cpu/latest.pt", ratio=0.5):              # checkpoint -> Mashcima
         image = mashcima.synthesize_for_training(annotation)
-"""
-from gan import PRESETS, GlyphSampler, GlyphSet, GlyphSetError, TrainConfig, evaluate, load_generator, train
-from ganwriting_mashcima.provider import (default_checkpoint, mashcima_provider, mixed_repository,
-                                          register_provider, unregister_provider)
-from symbol_sources import (EVALUATION_WRITERS, extract_from_folders, extract_glyph_set, load_muscima_pp,
-                            locate_muscima_pp)
-from symbol_sources.mashcima_provider import MixedSymbolRepository
 
-__all__ = [
-    "PRESETS", "GlyphSampler", "GlyphSet", "GlyphSetError", "TrainConfig", "evaluate", "load_generator", "train",
-    "default_checkpoint", "mashcima_provider", "mixed_repository", "register_provider", "unregister_provider",
-    "EVALUATION_WRITERS", "extract_from_folders", "extract_glyph_set", "load_muscima_pp", "locate_muscima_pp",
-    "MixedSymbolRepository",
-]
+The names load on first use, so ``ganmash --help`` does not import torch.
+"""
+from __future__ import annotations
+
+from gan.lazy import lazy_exports
+
+_PUBLIC = {
+    "gan": ("PRESETS", "GlyphSampler", "GlyphSet", "GlyphSetError", "TrainConfig", "evaluate", "load_generator",
+            "train"),
+    "ganwriting_mashcima.provider": ("default_checkpoint", "mashcima_provider", "mixed_repository",
+                                     "register_provider", "unregister_provider"),
+    "symbol_sources": ("EVALUATION_WRITERS", "extract_from_folders", "extract_glyph_set", "load_muscima_pp",
+                       "locate_muscima_pp"),
+    "symbol_sources.mashcima_provider": ("MixedSymbolRepository",),
+}
+__all__, __getattr__ = lazy_exports("ganwriting_mashcima", _PUBLIC)

@@ -5,15 +5,12 @@ import warnings
 from pathlib import Path
 
 import click
-import numpy as np
 
-from gan.files import prepare_output_dir
-from gan.glyphset import GlyphSet
-from gan.grid import save_glyph_grid
-from ganwriting_mashcima.errors import FriendlyGroup
-from ganwriting_mashcima.options import muscima_pp_option
-from symbol_sources import (EVALUATION_WRITERS, PROJECT_MUSCIMA_PP, download_muscima_pp, extract_from_folders,
-                            extract_glyph_set, load_muscima_pp, locate_muscima_pp)
+from ganwriting_mashcima.errors import FriendlyGroup, refuse_existing
+from ganwriting_mashcima.options import SeedRange, muscima_pp_option
+from symbol_sources.locate import EVALUATION_WRITERS, PROJECT_MUSCIMA_PP
+
+# Heavy modules (numpy, OpenCV, torch) are imported inside the commands that need them: `ganmash --help` stays fast.
 
 
 def _one_line_warning(message, category, filename, lineno, file=None, line=None):
@@ -63,6 +60,10 @@ def info(muscima_pp: Path | None) -> None:
     Example:
       ganmash data info --muscima-pp ../shared/muscima-pp/v1.0
     """
+    import numpy as np
+
+    from symbol_sources import load_muscima_pp, locate_muscima_pp
+
     root = locate_muscima_pp(muscima_pp)
     d = load_muscima_pp(root)
     held_out = np.isin(d.writer, EVALUATION_WRITERS)
@@ -108,6 +109,9 @@ def extract(out: Path, size: int, classes: list[str] | None, writers: list[int] 
       ganmash data extract --out data/glyphs-eval --writers 13,17,20,34,41,49
       ganmash data extract --out data/homus --from-folders ~/HOMUS-classes --size 64
     """
+    from gan.files import prepare_output_dir
+    from symbol_sources import extract_from_folders, extract_glyph_set, load_muscima_pp, locate_muscima_pp
+
     prepare_output_dir(out, overwrite)  # refuse early, before minutes of work
     if from_folders is not None:
         glyphs = extract_from_folders(from_folders, size=size, classes=classes, progress=True)
@@ -126,7 +130,7 @@ def extract(out: Path, size: int, classes: list[str] | None, writers: list[int] 
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="PNG to write.")
 @click.option("--per-class", type=click.IntRange(1, 100), default=12, show_default=True,
               help="Glyphs shown per class.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Which random glyphs are shown.")
+@click.option("--seed", type=SeedRange, default=0, show_default=True, help="Which random glyphs are shown.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing PNG.")
 def show(glyph_set: Path, out: Path, per_class: int, seed: int, overwrite: bool) -> None:
     """Contact sheet: a row of random glyphs per class.
@@ -134,11 +138,13 @@ def show(glyph_set: Path, out: Path, per_class: int, seed: int, overwrite: bool)
     \b
     Example:
       ganmash data show data/glyphs-64 --out sheet.png
-      ganmash train --data data/glyphs-64 --out runs/cpu --preset cpu
-      ganmash synthesize-staves --ratio 0.5 --count 100 --out staves
     """
-    if out.exists() and not overwrite:
-        raise FileExistsError(f"{out} exists; pass --overwrite to replace it")
+    refuse_existing(out, overwrite)
+    import numpy as np
+
+    from gan.glyphset import GlyphSet
+    from gan.grid import save_glyph_grid
+
     g = GlyphSet.load(glyph_set)
     rng = np.random.default_rng(seed)
     rows = []
@@ -162,7 +168,7 @@ def download(dest: Path, url: str | None, overwrite: bool) -> None:
     Example:
       ganmash data download
     """
-    from symbol_sources import MUSCIMA_PP_URL
+    from symbol_sources import MUSCIMA_PP_URL, download_muscima_pp
 
     path = download_muscima_pp(dest, url=url or MUSCIMA_PP_URL, overwrite=overwrite)
     click.echo(f"MUSCIMA++ v1.0 is in {path}")

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import click
 
-from experiments.symbol_benchmark import PRESETS
-from ganwriting_mashcima.errors import FriendlyGroup, one_line_errors
-from ganwriting_mashcima.options import device_option
+from ganwriting_mashcima.errors import FriendlyGroup, exit_130_on_ctrl_c, one_line_errors
+from ganwriting_mashcima.options import LazyChoice, device_option
 
+RESUME_BENCHMARK = "continue by running the same command again: it resumes where it stopped"
 
 
 def number_list(kind: type, what: str):
@@ -47,7 +47,7 @@ def benchmark() -> None:
 @click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Results folder: config.json, metrics.jsonl, results.json/.md, accuracy.png, confusion.png, "
                    "low-data-gan/.")
-@click.option("--preset", type=click.Choice(sorted(PRESETS)), default="cpu", show_default=True,
+@click.option("--preset", type=LazyChoice("experiments.symbol_benchmark", "PRESETS"), default="cpu", show_default=True,
               help="smoke: seconds (tests); cpu: ~30 min on 2 cores; gpu: a CUDA machine.")
 @click.option("--checkpoint", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="GAN of the full regime, trained on all training writers. [default: the packaged pretrained one]")
@@ -61,6 +61,7 @@ def benchmark() -> None:
 @click.option("--overwrite", is_flag=True,
               help="Start over in an --out that holds a run with other settings (same settings always resume).")
 @one_line_errors
+@exit_130_on_ctrl_c(RESUME_BENCHMARK)
 def symbols(train_data: Path, eval_data: Path, out: Path, preset: str, checkpoint: Path | None,
             low_data_checkpoint: Path | None, seeds: tuple[int, ...] | None, device: str, overwrite: bool) -> None:
     """Glyph classifier accuracy on evaluation writers, trained on real, GAN, and real + GAN glyphs.
@@ -76,7 +77,7 @@ def symbols(train_data: Path, eval_data: Path, out: Path, preset: str, checkpoin
           --out results/symbols-gpu --preset gpu --device cuda
       ganmash benchmark symbols --out results/symbols-cpu --seeds 0,1,2,3,4   # two more seeds
     """
-    from experiments.symbol_benchmark import run_symbol_benchmark
+    from experiments.symbol_benchmark import PRESETS, run_symbol_benchmark
     from ganwriting_mashcima.provider import default_checkpoint
 
     ck = checkpoint if checkpoint is not None else default_checkpoint()

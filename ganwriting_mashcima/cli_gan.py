@@ -5,13 +5,10 @@ import json
 from pathlib import Path
 
 import click
-import numpy as np
 
 from gan.config import PRESETS
-
-from ganwriting_mashcima.errors import one_line_errors
-from ganwriting_mashcima.options import device_option
-
+from ganwriting_mashcima.errors import one_line_errors, refuse_existing
+from ganwriting_mashcima.options import SeedRange, device_option
 
 
 @click.command()
@@ -51,7 +48,7 @@ from ganwriting_mashcima.options import device_option
               help="Measure on the validation writers every N epochs (into metrics.jsonl; 0 = never). "
                    "[default: preset's]")
 @device_option
-@click.option("--seed", type=int, default=None, help="Seed of initialisation, data order and noise. [default: preset's]")
+@click.option("--seed", type=SeedRange, default=None, help="Seed of initialisation, data order and noise. [default: preset's]")
 @click.option("--overwrite", is_flag=True, help="Replace the run already in --out.")
 @one_line_errors
 def train(data_dir: Path, run_dir: Path, preset: str, epochs: int | None, start_epoch: int | None, resume: bool,
@@ -99,9 +96,10 @@ def _writer_list(text: str | None) -> tuple[int, ...] | None:
                                  param_hint="--val-writers") from None
 
 
-def _load_style_images(paths: tuple[Path, ...], size: int) -> np.ndarray:
+def _load_style_images(paths: tuple[Path, ...], size: int) -> "np.ndarray":
     """Glyph images (dark ink on light paper, any size) -> (k, S, S) uint8, 255 = ink, as in glyph sets."""
     import cv2
+    import numpy as np
 
     out = []
     for p in paths:
@@ -117,16 +115,17 @@ def _load_style_images(paths: tuple[Path, ...], size: int) -> np.ndarray:
               help="Checkpoint (RUN/latest.pt or RUN/checkpoints/epoch_N.pt).")
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="PNG grid to write.")
 @click.option("--classes", default=None, help="Comma-separated class names. [default: all of the checkpoint's]")
-@click.option("--per-class", type=click.IntRange(min=1), default=8, show_default=True, help="Glyphs per class (columns).")
+@click.option("--per-class", type=click.IntRange(1, 100), default=8, show_default=True, help="Glyphs per class (columns).")
 @click.option("--writer", type=int, default=None,
               help="Training writer whose style to draw in. [default: a random writer per glyph]")
 @click.option("--style-from", type=click.Path(dir_okay=False, exists=True, path_type=Path), multiple=True,
               help="Glyph image(s) of one writer to take the style from (repeat the option). [default: none]")
 @device_option
-@click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same glyphs.")
+@click.option("--seed", type=SeedRange, default=0, show_default=True, help="Same seed, same glyphs.")
+@click.option("--overwrite", is_flag=True, help="Replace an existing --out.")
 @one_line_errors
 def sample(checkpoint: Path, out: Path, classes: str | None, per_class: int, writer: int | None,
-           style_from: tuple[Path, ...], device: str, seed: int) -> None:
+           style_from: tuple[Path, ...], device: str, seed: int, overwrite: bool) -> None:
     """Draw a grid of generated glyphs: one row per class.
 
     \b
@@ -141,6 +140,7 @@ def sample(checkpoint: Path, out: Path, classes: str | None, per_class: int, wri
 
     if writer is not None and style_from:
         raise click.UsageError("give --writer or --style-from, not both")
+    refuse_existing(out, overwrite)
     sampler = load_generator(checkpoint, resolve_device(device))
     names = [c for c in classes.replace(",", " ").split() if c] if classes else list(sampler.classes)
     style = _load_style_images(style_from, sampler.image_size) if style_from else None
@@ -167,10 +167,11 @@ def sample(checkpoint: Path, out: Path, classes: str | None, per_class: int, wri
 @click.option("--classifier-steps", type=click.IntRange(min=1), default=1500, show_default=True,
               help="Training steps of each measuring classifier.")
 @device_option
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of draws, generation and classifiers.")
+@click.option("--seed", type=SeedRange, default=0, show_default=True, help="Seed of draws, generation and classifiers.")
+@click.option("--overwrite", is_flag=True, help="Replace an existing --out.")
 @one_line_errors
 def evaluate(checkpoint: Path, data_dir: Path, split: str, eval_data_dir: Path | None, out: Path, n_generated: int,
-             classifier_steps: int, device: str, seed: int) -> None:
+             classifier_steps: int, device: str, seed: int, overwrite: bool) -> None:
     """Measure a checkpoint: GAN-test, GAN-train, FID/KID, k-NN precision/recall and diversity per class, style of
     training and of unseen writers (see gan/evaluation.py), each next to its real-vs-real reference.
 
@@ -185,6 +186,7 @@ def evaluate(checkpoint: Path, data_dir: Path, split: str, eval_data_dir: Path |
 
     if split == "test" and eval_data_dir is None:
         raise click.UsageError("--split test needs --eval-data (the evaluation writers' glyph set)")
+    refuse_existing(out, overwrite)
     settings = EvalSettings(n_generated=n_generated, classifier_steps=classifier_steps, seed=seed)
     report = run_evaluation(checkpoint, data_dir, eval_data_dir, device=device, settings=settings, split=split)
     atomic_write_json(out, report)
@@ -206,7 +208,6 @@ def export_sampler_cmd(checkpoint: Path, out: Path, overwrite: bool) -> None:
     """
     from gan import export_sampler
 
-    if out.exists() and not overwrite:
-        raise FileExistsError(f"{out} exists; pass --overwrite to replace it")
+    refuse_existing(out, overwrite)
     path = export_sampler(checkpoint, out)
     click.echo(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")

@@ -7,10 +7,9 @@ from pathlib import Path
 
 import click
 
-from experiments.staff_benchmark import PRESETS
-from ganwriting_mashcima.cli_benchmark import number_list, portable_path
-from ganwriting_mashcima.errors import one_line_errors
-from ganwriting_mashcima.options import device_option, muscima_pp_option
+from ganwriting_mashcima.cli_benchmark import RESUME_BENCHMARK, number_list, portable_path
+from ganwriting_mashcima.errors import exit_130_on_ctrl_c, one_line_errors, refuse_existing
+from ganwriting_mashcima.options import LazyChoice, SeedRange, device_option, muscima_pp_option
 
 DEFAULT_GOLD = Path("../shared/cvc-muscima-gold/dev.tsv")
 IMAGE_SUFFIXES = (".png",)
@@ -27,7 +26,7 @@ def _muscima(muscima_pp: Path | None) -> Path:
               help="Results folder: config.json, metrics.jsonl, results.json/.md, ser.png, recognizer_ratio*.pt.")
 @click.option("--work", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Where the rendered training staves go (large). [default: runs/<name of --out>-staves]")
-@click.option("--preset", type=click.Choice(sorted(PRESETS)), default="cpu", show_default=True,
+@click.option("--preset", type=LazyChoice("experiments.staff_benchmark", "PRESETS"), default="cpu", show_default=True,
               help="smoke: seconds (tests); cpu: ~1 h on 2 cores; gpu: a CUDA machine.")
 @click.option("--ratios", callback=number_list(float, "ratios in [0, 1]"), default=None, help="Comma-separated GAN ratios. [default: 0,0.5,1]")
 @click.option("--staves", type=click.IntRange(min=1), default=None, help="Staves rendered per ratio. [default: preset's]")
@@ -37,12 +36,13 @@ def _muscima(muscima_pp: Path | None) -> Path:
 @click.option("--gold", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_GOLD, show_default=True,
               help="Gold TSV (writer, page, staff, annotation) of the real test staves.")
 @muscima_pp_option
-@click.option("--seed", type=int, default=None, help="Recogniser seed. [default: 0]")
+@click.option("--seed", type=SeedRange, default=None, help="Recogniser seed. [default: 0]")
 @click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True,
               help="Processes rendering staves (CPU).")
 @device_option
 @click.option("--overwrite", is_flag=True, help="Start over in an --out that holds a run with other settings.")
 @one_line_errors
+@exit_130_on_ctrl_c(RESUME_BENCHMARK)
 def staves(out: Path, work: Path | None, preset: str, ratios: tuple[float, ...] | None, staves: int | None,
            steps: int | None, checkpoint: Path | None, gold: Path, muscima_pp: Path | None, seed: int | None,
            workers: int, device: str, overwrite: bool) -> None:
@@ -58,7 +58,7 @@ def staves(out: Path, work: Path | None, preset: str, ratios: tuple[float, ...] 
       ganmash benchmark staves --out results/staves-gpu --preset gpu --workers 16
       ganmash benchmark staves --out results/more --ratios 0,0.25,0.5 --staves 2000
     """
-    from experiments.staff_benchmark import run_staff_benchmark
+    from experiments.staff_benchmark import PRESETS, run_staff_benchmark
     from ganwriting_mashcima.provider import default_checkpoint
 
     ck = Path(checkpoint) if checkpoint is not None else default_checkpoint()
@@ -105,8 +105,7 @@ def recognize(model: Path, gold: Path | None, images: Path | None, out: Path, mu
 
     if (gold is None) == (images is None):
         raise click.UsageError("give exactly one of --gold and --images")
-    if out.exists() and not overwrite:
-        raise FileExistsError(f"{out} exists; pass --overwrite to replace it")
+    refuse_existing(out, overwrite)
     recognizer = load_recognizer(model, resolve_device(device))
     if gold is not None:
         from symbol_sources import load_muscima_pp

@@ -6,9 +6,8 @@ from pathlib import Path
 
 import click
 
-from ganwriting_mashcima.options import device_option, muscima_pp_option
-from symbol_sources.mashcima_provider import STYLES
-from symbol_sources.staves import StaffJob, merge_shards, parse_shard, synthesize_staves
+from ganwriting_mashcima.errors import exit_130_on_ctrl_c
+from ganwriting_mashcima.options import LazyChoice, SeedRange, device_option, muscima_pp_option
 
 
 @click.group(invoke_without_command=True)
@@ -21,18 +20,19 @@ from symbol_sources.staves import StaffJob, merge_shards, parse_shard, synthesiz
               help="GAN checkpoint. [default: the packaged pretrained one]")
 @click.option("--annotations", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="File of Mashcima annotations, one per line. [default: Mashcima's random annotations]")
-@click.option("--seed", type=int, default=0, show_default=True, help="Job seed: staff i's seed derives from it.")
+@click.option("--seed", type=SeedRange, default=0, show_default=True, help="Job seed: staff i's seed derives from it.")
 @click.option("--workers", type=click.IntRange(1), default=1, show_default=True, help="Processes (CPU).")
 @click.option("--mode", type=click.Choice(["training", "beauty"]), default="training", show_default=True,
               help="Mashcima's synthesize_for_training (distorted) or synthesize_for_beauty.")
-@click.option("--style", type=click.Choice(STYLES), default="per-staff", show_default=True,
-              help="One training writer's hand per staff, or a random hand per glyph.")
+@click.option("--style", type=LazyChoice("symbol_sources.mashcima_provider", "STYLES"), default="per-staff",
+              show_default=True, help="One training writer's hand per staff, or a random hand per glyph.")
 @device_option
 @click.option("--shard", default="1/1", show_default=True, help="Write the K-th of N deterministic shards.")
 @muscima_pp_option
 @click.option("--resume", is_flag=True, help="Continue an interrupted run in --out.")
 @click.option("--overwrite", is_flag=True, help="Start over in a non-empty --out.")
 @click.pass_context
+@exit_130_on_ctrl_c("continue with --resume (same options)")
 def synthesize_staves_cmd(ctx: click.Context, ratio: float, count: int | None, out: Path | None,
                           checkpoint: Path | None, annotations: Path | None, seed: int, workers: int, mode: str,
                           style: str, device: str, shard: str, muscima_pp: Path | None, resume: bool,
@@ -52,27 +52,23 @@ def synthesize_staves_cmd(ctx: click.Context, ratio: float, count: int | None, o
         return
     if out is None:
         raise click.UsageError("--out is required")
-    from ganwriting_mashcima.provider import mixed_repository
-
-    if count is None:
-        from symbol_sources.staves import read_annotations
-
-        count = len(read_annotations(annotations)) if annotations else 100
-    # validate the settings before looking for a checkpoint, so the first error is about what was typed
-    job = StaffJob(count=count, ratio=ratio, seed=seed, mode=mode, style=style,
-                   annotations=str(annotations.resolve()) if annotations else None, shard=parse_shard(shard))
-    if checkpoint is None:
-        from ganwriting_mashcima.provider import default_checkpoint
-
-        checkpoint = default_checkpoint()
+    from gan.checkpoint import load_checkpoint
     from gan.provenance import file_sha256
+    from ganwriting_mashcima.provider import default_checkpoint, mixed_repository
+    from symbol_sources import locate_muscima_pp
+    from symbol_sources.staves import StaffJob, parse_shard, read_annotations, synthesize_staves
 
-    job = dataclasses.replace(job, checkpoint=str(Path(checkpoint).resolve()),
-                              checkpoint_sha256=file_sha256(checkpoint) if Path(checkpoint).is_file() else "")
-    ckpt = checkpoint
+    # Every input is checked before anything is written to --out: a typo leaves no half-made folder behind.
+    lines = read_annotations(annotations) if annotations else None
+    job = StaffJob(count=count or (len(lines) if lines else 100), ratio=ratio, seed=seed, mode=mode, style=style,
+                   annotations=str(annotations.resolve()) if annotations else None, shard=parse_shard(shard))
+    checkpoint = Path(checkpoint) if checkpoint is not None else default_checkpoint()
+    load_checkpoint(checkpoint)
+    muscima_root = locate_muscima_pp(muscima_pp)
+    job = dataclasses.replace(job, checkpoint=str(checkpoint.resolve()), checkpoint_sha256=file_sha256(checkpoint))
     stats = synthesize_staves(None, job, out, resume=resume, overwrite=overwrite, workers=workers,
-                              repo_factory=lambda: mixed_repository(ckpt, ratio, device, style, seed=seed,
-                                                                    muscima_pp=muscima_pp))
+                              repo_factory=lambda: mixed_repository(checkpoint, ratio, device, style, seed=seed,
+                                                                    muscima_pp=muscima_root))
     click.echo(f"{out}: {stats['written']} staves written, {stats['skipped']} skipped, "
                f"{stats['already_done']} already there")
 
@@ -88,6 +84,8 @@ def merge(shards: tuple[Path, ...], out: Path, overwrite: bool) -> None:
     Example:
       ganmash synthesize-staves merge staves-1 staves-2 staves-3 --out staves
     """
+    from symbol_sources.staves import merge_shards
+
     stats = merge_shards(list(shards), out, overwrite=overwrite)
     missing = f"; {stats['missing']} staves not yet made" if stats["missing"] else ""
     click.echo(f"{out}: {stats['staves']} staves{missing}")

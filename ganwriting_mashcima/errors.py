@@ -1,22 +1,30 @@
-"""What counts as the user's mistake, and how the CLI shows it: one line, exit 1, no traceback."""
+"""What counts as the user's mistake, and how the CLI shows it: one line, exit 1, no traceback.
+
+The project's error classes are named, not imported: importing them would import their modules (torch and all)
+just to start the CLI, and ``experiments`` back into this package. An exception can only be one of them if its
+module was loaded, so matching the names along its class's MRO is exact (tests/test_cli_startup.py checks
+that every name exists).
+"""
 from __future__ import annotations
 
 import functools
+from pathlib import Path
 
 import click
 
-from experiments.results_folder import BenchmarkError
-from experiments.staff_recognizer import RecognizerError
-from gan import CheckpointError, ConfigError, GlyphSetError
-from symbol_sources import DataNotFoundError, DownloadError, MuscimaError
-from symbol_sources.real_staves import GoldError
-from symbol_sources.staves import StaffJobError
-
-USER_ERRORS: tuple[type[BaseException], ...] = (
-    DataNotFoundError, MuscimaError, GlyphSetError, DownloadError, CheckpointError, ConfigError, StaffJobError,
-    GoldError, RecognizerError, BenchmarkError,
-    FileExistsError, FileNotFoundError, PermissionError, NotADirectoryError,
+USER_ERROR_CLASSES: tuple[tuple[str, str], ...] = (
+    ("gan.checkpoint", "CheckpointError"), ("gan.config", "ConfigError"), ("gan.glyphset", "GlyphSetError"),
+    ("symbol_sources.locate", "DataNotFoundError"), ("symbol_sources.download", "DownloadError"),
+    ("symbol_sources.muscima_pp", "MuscimaError"), ("symbol_sources.real_staves", "GoldError"),
+    ("symbol_sources.staves", "StaffJobError"),
+    ("experiments.results_folder", "BenchmarkError"), ("experiments.staff_recognizer", "RecognizerError"),
 )
+OS_USER_ERRORS = (FileExistsError, FileNotFoundError, PermissionError, NotADirectoryError, IsADirectoryError)
+
+
+def is_user_error(e: BaseException) -> bool:
+    return isinstance(e, OS_USER_ERRORS) or any(
+        (cls.__module__, cls.__qualname__) in USER_ERROR_CLASSES for cls in type(e).__mro__)
 
 
 def as_click_error(e: BaseException) -> click.ClickException:
@@ -29,16 +37,38 @@ def one_line_errors(fn):
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
-        except USER_ERRORS as e:
-            raise as_click_error(e) from None
+        except Exception as e:
+            if is_user_error(e):
+                raise as_click_error(e) from None
+            raise
     return wrapper
+
+
+def refuse_existing(out: Path, overwrite: bool) -> None:
+    """Every command's policy for a single output file: never replace one unless told to (checked before work)."""
+    if out.is_dir():
+        raise IsADirectoryError(f"{out} is a folder; give a file name")
+    if out.exists() and not overwrite:
+        raise FileExistsError(f"{out} exists; pass --overwrite to replace it")
+
+
+def exit_130_on_ctrl_c(how_to_continue: str):
+    """Ctrl-C ends a long command with exit status 130 and one line saying how to continue (not click's
+    "Aborted!" and status 1)."""
+    def decorate(fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            try:
+                return fn(*args, **kwargs)
+            except KeyboardInterrupt:
+                click.echo(f"\ninterrupted; {how_to_continue}", err=True)
+                raise SystemExit(130) from None
+        return wrapper
+    return decorate
 
 
 class FriendlyGroup(click.Group):
     """A group whose subcommands' user errors end as ``Error: <one line>``."""
 
     def invoke(self, ctx: click.Context):
-        try:
-            return super().invoke(ctx)
-        except USER_ERRORS as e:
-            raise as_click_error(e) from None
+        return one_line_errors(super().invoke)(ctx)

@@ -1,9 +1,12 @@
 """Click options that several commands share, defined once so their names, defaults and help agree."""
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 import click
+
+from gan.config import MAX_SEED
 
 device_option = click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True,
                              help="auto = CUDA when present.")
@@ -12,3 +15,20 @@ muscima_pp_option = click.option(
     "--muscima-pp", "muscima_pp", type=click.Path(file_okay=False, path_type=Path), default=None,
     help="MUSCIMA++ v1.0 folder. [default: $GANMASH_MUSCIMA_PP, ./data/muscima-pp/v1.0, "
          "then Mashcima's download folder]")
+
+SeedRange = click.IntRange(0, MAX_SEED)
+
+
+class LazyChoice(click.Choice):
+    """A ``Choice`` among the keys (or items) of ``module.attribute``, imported when first needed: on parsing the
+    option or showing its command's help, not when the CLI lists its commands."""
+
+    def __init__(self, module: str, attribute: str) -> None:
+        self._source = (module, attribute)
+        self.case_sensitive = True
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        module, attribute = self._source
+        values = getattr(importlib.import_module(module), attribute)
+        return tuple(sorted(values) if isinstance(values, dict) else values)

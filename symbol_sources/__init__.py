@@ -1,15 +1,18 @@
-"""MUSCIMA++ reading, glyph-set extraction and (later) Mashcima adapters.
+"""MUSCIMA++ reading, glyph-set extraction and Mashcima adapters.
 
-Knows MUSCIMA++ and Mashcima; uses ``gan`` only through its public API.
+Knows MUSCIMA++ and Mashcima; uses ``gan`` only through its public API. The public names below load on first
+use, so importing one light submodule does not import them all.
 """
-from symbol_sources.download import MUSCIMA_PP_URL, DownloadError, download_muscima_pp
-from symbol_sources.extract import (EVALUATION_WRITERS, MASHCIMA_PRIMITIVES, default_classes, extract_from_folders,
-                                    extract_glyph_set, to_square)
-from symbol_sources.locate import ENV_VAR, PROJECT_MUSCIMA_PP, DataNotFoundError, locate_muscima_pp
-from symbol_sources.muscima_pp import MuscimaError, MuscimaPP, default_cache_dir, load_muscima_pp
+from __future__ import annotations
 
-__all__ = [
-    "MUSCIMA_PP_URL", "DownloadError", "download_muscima_pp", "EVALUATION_WRITERS", "MASHCIMA_PRIMITIVES",
-    "default_classes", "extract_from_folders", "extract_glyph_set", "to_square", "ENV_VAR", "PROJECT_MUSCIMA_PP",
-    "DataNotFoundError", "locate_muscima_pp", "MuscimaError", "MuscimaPP", "default_cache_dir", "load_muscima_pp",
-]
+from gan.lazy import lazy_exports
+
+_PUBLIC = {
+    "symbol_sources.download": ("MUSCIMA_PP_URL", "DownloadError", "download_muscima_pp"),
+    "symbol_sources.extract": ("MASHCIMA_PRIMITIVES", "default_classes", "extract_from_folders", "extract_glyph_set",
+                               "to_square"),
+    "symbol_sources.locate": ("ENV_VAR", "PROJECT_MUSCIMA_PP", "DataNotFoundError", "EVALUATION_WRITERS",
+                              "locate_muscima_pp"),
+    "symbol_sources.muscima_pp": ("MuscimaError", "MuscimaPP", "default_cache_dir", "load_muscima_pp"),
+}
+__all__, __getattr__ = lazy_exports("symbol_sources", _PUBLIC)

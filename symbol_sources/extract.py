@@ -12,10 +12,8 @@ import numpy as np
 from tqdm import tqdm
 
 from gan.glyphset import GlyphSet
+from symbol_sources.locate import EVALUATION_WRITERS
 from symbol_sources.muscima_pp import MuscimaError, MuscimaPP
-
-# Held out by Mashcima's evaluation protocol: their pages are the real test staves.
-EVALUATION_WRITERS: tuple[int, ...] = (13, 17, 20, 34, 41, 49)
 
 # The MUSCIMA++ primitives Mashcima draws (time-signature numerals are added from what the data has).
 MASHCIMA_PRIMITIVES: tuple[str, ...] = (

@@ -8,6 +8,10 @@ ENV_VAR = "GANMASH_MUSCIMA_PP"
 PROJECT_DATA_DIR = Path("data")
 PROJECT_MUSCIMA_PP = PROJECT_DATA_DIR / "muscima-pp" / "v1.0"
 
+# Held out by Mashcima's evaluation protocol: their pages are the real test staves. (Here, not in extract.py,
+# so the CLI can name them in its help without importing OpenCV.)
+EVALUATION_WRITERS: tuple[int, ...] = (13, 17, 20, 34, 41, 49)
+
 
 class DataNotFoundError(FileNotFoundError):
     """No MUSCIMA++ folder in any of the known places."""

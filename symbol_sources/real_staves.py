@@ -49,8 +49,11 @@ def read_gold(path: str | os.PathLike) -> list[GoldStaff]:
     path = Path(path)
     if not path.is_file():
         raise GoldError(f"gold file {path} does not exist")
-    with open(path, newline="", encoding="utf-8") as f:
-        rows = list(csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE))
+    try:
+        with open(path, newline="", encoding="utf-8") as f:
+            rows = list(csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE))
+    except (UnicodeDecodeError, csv.Error) as e:
+        raise GoldError(f"{path} is not a gold TSV ({type(e).__name__}: not UTF-8 text?)") from None
     if not rows or tuple(c.strip().lower() for c in rows[0]) != GOLD_COLUMNS:
         raise GoldError(f"{path}: the first line must be the header {chr(9).join(GOLD_COLUMNS)!r}")
     gold, seen = [], {}
@@ -73,6 +76,8 @@ def read_gold(path: str | os.PathLike) -> list[GoldStaff]:
         gold.append(GoldStaff(writer, page, staff, " ".join((row[3] if len(row) > 3 else "").split()), line))
     if not gold:
         raise GoldError(f"{path} holds no gold staves")
+    if not any(g.tokens for g in gold):
+        raise GoldError(f"{path}: all {len(gold)} gold staves are blank; there is nothing to score")
     return gold
 
 

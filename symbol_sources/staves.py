@@ -21,6 +21,7 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
+from gan.config import MAX_SEED
 from gan.files import append_jsonl, atomic_write_bytes, atomic_write_json
 
 Mode = Literal["training", "beauty"]
@@ -50,6 +51,8 @@ class StaffJob:
     def __post_init__(self) -> None:
         if self.count < 1:
             raise StaffJobError(f"--count must be at least 1, got {self.count}")
+        if not 0 <= self.seed <= MAX_SEED:
+            raise StaffJobError(f"--seed must be in 0..{MAX_SEED}, got {self.seed}")
         if not 0.0 <= self.ratio <= 1.0:
             raise StaffJobError(f"--ratio must be in [0, 1], got {self.ratio}")
         k, n = self.shard
@@ -93,48 +96,95 @@ def read_annotations(path: str | os.PathLike) -> list[tuple[int, str]]:
     path = Path(path)
     if not path.is_file():
         raise StaffJobError(f"annotation file {path} does not exist")
-    lines = [(n, ln.strip()) for n, ln in enumerate(path.read_text().splitlines(), 1) if ln.strip()]
+    try:
+        text: str | None = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError:
+        text = None
+    except OSError as e:
+        raise StaffJobError(f"cannot read annotation file {path}: {e.strerror}") from None
+    if text is None or "\0" in text:
+        raise StaffJobError(f"annotation file {path} is not text (Mashcima annotations, one per line, expected)")
+    lines = [(n, ln.strip()) for n, ln in enumerate(text.splitlines(), 1) if ln.strip()]
     if not lines:
         raise StaffJobError(f"annotation file {path} holds no annotations")
     return lines
 
 
 def read_manifest(folder: Path) -> list[dict[str, Any]]:
-    """Complete manifest lines; a torn last line (a crash mid-append) is cut off so appends stay valid."""
+    """The complete manifest lines. Never writes: a torn last line (a crash mid-append, or a worker appending
+    right now) is left out, not cut off; ``repair_manifest`` cuts it before appending again."""
     path = folder / MANIFEST
     if not path.is_file():
         return []
     data = path.read_bytes()
-    end = data.rfind(b"\n") + 1
-    if end < len(data):
+    records = []
+    for n, line in enumerate(data[:data.rfind(b"\n") + 1].splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            int(record["index"])
+        except (ValueError, KeyError, TypeError):
+            raise StaffJobError(f"{path} line {n} is not a manifest record; the folder is damaged "
+                                "(start over with --overwrite)") from None
+        records.append(record)
+    return records
+
+
+def repair_manifest(folder: Path) -> None:
+    """Cut a torn last line off, so the next append starts a line of its own. Only while nobody appends."""
+    path = folder / MANIFEST
+    if path.is_file():
+        size = path.stat().st_size
         with open(path, "r+b") as f:
-            f.truncate(end)
-    return [json.loads(line) for line in data[:end].splitlines() if line.strip()]
+            end = f.read().rfind(b"\n") + 1
+            if end < size:
+                f.truncate(end)
 
 
-def prepare_job_dir(out: Path, job: StaffJob, resume: bool, overwrite: bool) -> set[int]:
-    """Create or reopen ``out``; return the staff indices already done."""
+def read_job(folder: Path) -> StaffJob:
+    """The job saved in ``folder/config.json``, or a one-line error."""
+    path = folder / CONFIG
+    if not path.is_file():
+        raise StaffJobError(f"{folder} is not a synthesize-staves folder (no {CONFIG})")
+    try:
+        return StaffJob.from_dict(json.loads(path.read_text()))
+    except StaffJobError:
+        raise
+    except (ValueError, TypeError, AttributeError) as e:
+        raise StaffJobError(f"{path} is damaged ({type(e).__name__}); start over with --overwrite") from None
+
+
+def check_job_dir(out: Path, job: StaffJob, resume: bool, overwrite: bool) -> set[int] | None:
+    """What ``out`` allows, without writing: the staff indices already done when resuming, or None when the job
+    starts afresh there. Refuses a folder of another job or one that is not empty (without --overwrite)."""
     if out.exists() and not out.is_dir():
         raise StaffJobError(f"{out} exists and is not a folder")
     existing = out.is_dir() and any(out.iterdir())
     if existing and resume:
         if not (out / CONFIG).is_file():
             raise StaffJobError(f"{out} is not a synthesize-staves folder (no {CONFIG}); cannot --resume")
-        saved = StaffJob.from_dict(json.loads((out / CONFIG).read_text()))
-        if saved != job:
+        if read_job(out) != job:
             raise StaffJobError(f"{out} was made with other settings ({CONFIG}); resume with the same ones "
                                 "or use another folder")
         return {r["index"] for r in read_manifest(out)}
     if existing and not overwrite:
         raise StaffJobError(f"{out} exists and is not empty; pass --resume to continue it or --overwrite")
-    if existing:
-        (out / MANIFEST).unlink(missing_ok=True)
+    return None
+
+
+def start_job_dir(out: Path, job: StaffJob, fresh: bool) -> None:
+    """Make ``out`` ready for appending: a fresh job gets ``images/`` and its ``config.json`` (and loses an old
+    manifest); a resumed one a manifest without a torn last line."""
+    if not fresh:
+        repair_manifest(out)
+        return
     try:
         (out / IMAGES).mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise StaffJobError(f"cannot create output folder {out}: {e.strerror}") from None
+    (out / MANIFEST).unlink(missing_ok=True)
     atomic_write_json(out / CONFIG, job.to_dict())
-    return set()
 
 
 def _annotation_for(job: StaffJob, i: int, lines: list[tuple[int, str]] | None) -> tuple[str, int | None]:
@@ -203,13 +253,20 @@ def _write_staves_in_workers(repo, job: StaffJob, out: Path, todo: list[int], li
 
     ctx = multiprocessing.get_context("fork")
     procs = [ctx.Process(target=_worker, args=(repo, job, out, todo[w::workers], lines)) for w in range(workers)]
-    for p in procs:
-        p.start()
-    wanted = set(todo)
-    with tqdm(total=len(todo), unit="staff", desc=f"staves ({workers} workers)", disable=not progress) as bar:
-        while any(p.is_alive() for p in procs):
-            time.sleep(0.5)
-            bar.update(sum(r["index"] in wanted for r in read_manifest(out)) - bar.n)
+    try:
+        for p in procs:
+            p.start()
+        wanted = set(todo)
+        with tqdm(total=len(todo), unit="staff", desc=f"staves ({workers} workers)", disable=not progress) as bar:
+            while any(p.is_alive() for p in procs):
+                time.sleep(0.5)
+                bar.update(sum(r["index"] in wanted for r in read_manifest(out)) - bar.n)  # reads, never writes
+    finally:  # Ctrl-C or an error here: stop the workers rather than leave them appending
+        for p in procs:
+            if p.is_alive():
+                p.terminate()
+            if p.pid is not None:
+                p.join()
     failed = [p.exitcode for p in procs if p.exitcode != 0]
     if failed:
         raise StaffJobError(f"{len(failed)} of {workers} workers failed (exit codes {failed}); "
@@ -222,24 +279,33 @@ def synthesize_staves(repo, job: StaffJob, out: str | os.PathLike, resume: bool 
     """Render the job's staves (this shard's) into ``out``; returns counts of written, skipped and done staves.
 
     ``repo`` is a ``MixedSymbolRepository``; or ``repo_factory`` builds it lazily (not at all when all is done).
+    Every input is checked (annotations read, repository built) before anything is written to ``out``: a job
+    that cannot start leaves ``out`` as it was.
     """
     out = Path(out)
     if workers < 1:
         raise StaffJobError(f"--workers must be at least 1, got {workers}")
-    done = prepare_job_dir(out, job, resume, overwrite)
+    done = check_job_dir(out, job, resume, overwrite)
+    fresh, done = done is None, done or set()
     lines = read_annotations(job.annotations) if job.annotations else None
     todo = [i for i in job.indices() if i not in done]
     if todo:
         repo = repo if repo is not None else repo_factory()
         if workers > 1 and str(getattr(repo.bank.sampler, "device", "cpu")).startswith("cuda"):
             raise StaffJobError("--workers > 1 needs the CPU; one process already keeps a GPU busy")
+    start_job_dir(out, job, fresh)
+    if todo:
         if workers == 1:
             _write_staves(repo, job, out, todo, lines, progress)
         else:
             _write_staves_in_workers(repo, job, out, todo, lines, workers, progress)
     new = [r for r in read_manifest(out) if r["index"] in set(todo)]
-    return {"written": sum("file" in r for r in new), "skipped": sum(bool(r.get("skipped")) for r in new),
-            "already_done": len(done & set(job.indices()))}
+    stats = {"written": sum("file" in r for r in new), "skipped": sum(bool(r.get("skipped")) for r in new),
+             "already_done": len(done & set(job.indices()))}
+    if stats["skipped"] and not stats["written"] and not stats["already_done"]:
+        raise StaffJobError(f"Mashcima rendered none of the {stats['skipped']} staves (see the warnings above); "
+                            "check the annotations")
+    return stats
 
 
 def merge_shards(shards: list[str | os.PathLike], out: str | os.PathLike, overwrite: bool = False) -> dict[str, int]:
@@ -249,9 +315,9 @@ def merge_shards(shards: list[str | os.PathLike], out: str | os.PathLike, overwr
         raise StaffJobError("merge needs at least one shard folder")
     jobs, records = [], []
     for s in map(Path, shards):
-        if not (s / CONFIG).is_file():
-            raise StaffJobError(f"{s} is not a synthesize-staves folder (no {CONFIG})")
-        jobs.append(StaffJob.from_dict(json.loads((s / CONFIG).read_text())))
+        if out.resolve() == s.resolve():
+            raise StaffJobError(f"--out {out} is one of the shard folders; merge into a new folder")
+        jobs.append(read_job(s))
         records += [(s, r) for r in read_manifest(s)]
     if any(not jobs[0].same_run(j) for j in jobs[1:]):
         raise StaffJobError("the shard folders come from different runs (their config.json differ beyond --shard)")

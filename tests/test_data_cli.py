@@ -70,3 +70,38 @@ def test_unwritable_output_folder(run, muscima_root, tmp_path):
 
 def test_show_on_a_folder_that_is_not_a_glyph_set(run, tmp_path):
     _one_line_error(run("data", "show", tmp_path, "--out", tmp_path / "s.png"), "not a glyph set")
+
+
+@pytest.fixture
+def damaged_glyph_set(tmp_path):
+    """A real (toy) glyph set whose glyphs.npz the test then replaces."""
+    from gan.synthetic import toy_glyph_set
+
+    return toy_glyph_set(n_classes=2, n_writers=2, per_cell=2, image_size=16).save(tmp_path / "glyphs")
+
+
+@pytest.mark.parametrize("damage", ["truncated", "empty", "random bytes"])
+def test_show_on_a_damaged_glyph_archive_is_one_line(run, damaged_glyph_set, tmp_path, damage):
+    npz = damaged_glyph_set / "glyphs.npz"
+    data = npz.read_bytes()
+    npz.write_bytes({"truncated": data[: len(data) // 2], "empty": b"",
+                     "random bytes": bytes(range(256)) * 4}[damage])
+    _one_line_error(run("data", "show", damaged_glyph_set, "--out", tmp_path / "s.png"),
+                    "glyphs.npz is not a readable glyph archive")
+
+
+def test_show_on_labels_beyond_the_classes_is_one_line(run, damaged_glyph_set, tmp_path):
+    import numpy as np
+
+    from gan.files import atomic_save_npz
+
+    with np.load(damaged_glyph_set / "glyphs.npz") as z:
+        images, labels = z["images"], z["labels"]
+    atomic_save_npz(damaged_glyph_set / "glyphs.npz", images=images, labels=labels + 5)
+    _one_line_error(run("data", "show", damaged_glyph_set, "--out", tmp_path / "s.png"),
+                    "labels run from 5 to 6, but there are 2 classes")
+
+
+def test_show_refuses_a_seed_numpy_cannot_take(run, damaged_glyph_set, tmp_path):
+    r = run("data", "show", damaged_glyph_set, "--out", tmp_path / "s.png", "--seed", -1)
+    assert r.exit_code == 2 and "Invalid value for '--seed'" in r.output and not (tmp_path / "s.png").exists()

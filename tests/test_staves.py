@@ -124,6 +124,8 @@ def test_two_workers_write_the_same_staves_as_one(repo_for, annotations, tmp_pat
     (["--ratio", "1.5"], "1.5 is not in the range"),
     (["--checkpoint", "{tmp}/missing.pt"], "missing.pt"),
     (["--shard", "3/2"], "--shard must be K/N"),
+    (["--seed", "-1"], "-1 is not in the range"),
+    (["--seed", str(2**64)], "is not in the range"),
     pytest.param(["--device", "cuda", "--checkpoint", "{ckpt}"], "no CUDA GPU",
                  marks=pytest.mark.skipif("torch.cuda.is_available()")),
 ])
@@ -131,4 +133,84 @@ def test_cli_bad_input_is_one_line(args, message, tmp_path, muscima_root, smoke_
     args = [a.replace("{tmp}", str(tmp_path)).replace("{ckpt}", str(smoke_checkpoint)) for a in args]
     r = CliRunner().invoke(main, ["synthesize-staves", "--out", str(tmp_path / "o"), "--count", "2",
                                   "--muscima-pp", str(muscima_root), *args])
-    assert r.exit_code != 0 and message in r.output and "Traceback" not in r.output
+    assert r.exit_code in (1, 2) and isinstance(r.exception, SystemExit) and message in r.output, r.output
+
+
+def test_a_job_where_no_staff_renders_is_an_error(repo_for, tmp_path):
+    path = tmp_path / "a.txt"
+    path.write_text("clef.G-2 q4 =e5 zz9 |\nnot an annotation\n")
+    with pytest.warns(UserWarning), pytest.raises(StaffJobError, match="rendered none of the 2 staves"):
+        synthesize_staves(repo_for(0.5), _job(path, 2), tmp_path / "out", progress=False)
+
+
+def test_reading_the_manifest_never_writes_it(tmp_path):
+    torn = b'{"index": 0, "file": "images/000000.png"}\n{"index": 1, "fi'  # a worker is appending line 2
+    (tmp_path / "manifest.jsonl").write_bytes(torn)
+    assert [r["index"] for r in read_manifest(tmp_path)] == [0]
+    assert (tmp_path / "manifest.jsonl").read_bytes() == torn
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda out: (out / "config.json").write_text('{"count": 2, "rat'), "config.json is damaged"),
+    (lambda out: (out / "manifest.jsonl").write_bytes(b"\x00\xff garbage\n" + (out / "manifest.jsonl").read_bytes()),
+     "manifest.jsonl line 1 is not a manifest record"),
+])
+def test_resume_of_a_damaged_folder_is_a_one_line_error(repo_for, annotations, tmp_path, damage, message):
+    synthesize_staves(repo_for(0.5), _job(annotations, 2), tmp_path / "out", progress=False)
+    damage(tmp_path / "out")
+    with pytest.raises(StaffJobError, match=message):
+        synthesize_staves(repo_for(0.5), _job(annotations, 2), tmp_path / "out", resume=True, progress=False)
+
+
+def test_merge_into_one_of_its_inputs_is_refused_and_keeps_it(repo_for, annotations, tmp_path):
+    for k in (1, 2):
+        synthesize_staves(repo_for(0.5), _job(annotations, 4, shard=(k, 2)), tmp_path / f"s{k}", progress=False)
+    before = _files(tmp_path / "s1")
+    r = CliRunner().invoke(main, ["synthesize-staves", "merge", str(tmp_path / "s1"), str(tmp_path / "s2"),
+                                  "--out", str(tmp_path / "s1"), "--overwrite"])
+    _one_line_error(r, "is one of the shard folders")
+    assert _files(tmp_path / "s1") == before and len(read_manifest(tmp_path / "s1")) == 2
+
+
+def _one_line_error(result, message: str) -> None:
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: ") and message in lines[0], result.output
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--checkpoint", "{tmp}/mistyped.pt"], "mistyped.pt does not exist"),
+    (["--checkpoint", "{annotations}"], "not a readable ganmash checkpoint"),
+    (["--muscima-pp", "{tmp}/nowhere"], "not a MUSCIMA++ v1.0 folder"),
+    (["--annotations", "{binary}"], "is not text"),
+])
+def test_bad_input_leaves_no_output_behind(args, message, tmp_path, muscima_root, smoke_checkpoint, annotations):
+    (tmp_path / "binary.bin").write_bytes(bytes(range(256)))
+    args = [a.format(tmp=tmp_path, annotations=annotations, binary=tmp_path / "binary.bin") for a in args]
+    r = CliRunner().invoke(main, ["synthesize-staves", "--out", str(tmp_path / "o"), "--count", "2",
+                                  "--checkpoint", str(smoke_checkpoint), "--muscima-pp", str(muscima_root), *args])
+    _one_line_error(r, message)
+    assert not (tmp_path / "o").exists()  # so the corrected command is not refused
+
+
+def test_ctrl_c_exits_130_and_resume_finishes(smoke_checkpoint, mini_muscima, annotations, tmp_path):
+    import os
+    import signal
+    import threading
+    import time
+
+    out = tmp_path / "o"
+    args = ["synthesize-staves", "--out", str(out), "--count", "40", "--annotations", str(annotations),
+            "--checkpoint", str(smoke_checkpoint), "--muscima-pp", str(mini_muscima), "--mode", "beauty"]
+
+    def press_ctrl_c_after_the_first_staff():
+        while not (out / "manifest.jsonl").is_file():
+            time.sleep(0.05)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    threading.Thread(target=press_ctrl_c_after_the_first_staff, daemon=True).start()
+    r = CliRunner().invoke(main, args)
+    assert r.exit_code == 130 and "continue with --resume" in r.output, r.output
+    assert 1 <= len(read_manifest(out)) < 40
+    r = CliRunner().invoke(main, [*args, "--resume"])
+    assert r.exit_code == 0 and sorted(x["index"] for x in read_manifest(out)) == list(range(40)), r.output

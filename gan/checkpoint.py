@@ -156,19 +156,50 @@ class GlyphSampler:
         if style_images is not None:
             style = self.style_code(style_images, style_classes).expand(total, -1)
         elif writer is not None:
-            if int(writer) not in self.writers:
-                raise ConfigError(f"writer {writer} is not in this checkpoint; it has: "
-                                  f"{', '.join(map(str, self.writers))}")
-            style = self._writer_styles[self.writers.index(int(writer))].expand(total, -1)
+            style = self._writer_style(writer).expand(total, -1)
         else:
             style = self._writer_styles[torch.randint(len(self.writers), (total,), generator=generator).to(self.device)]
         out = np.empty((total, self.image_size, self.image_size), np.float32)
-        with torch.inference_mode():
-            for i in range(0, total, batch_size):
-                sl = slice(i, i + batch_size)
-                x = self.generator.synthesize(style[sl], labels[sl].to(self.device), z[sl].to(self.device))
-                out[sl] = ((x[:, 0] + 1) / 2).clamp(0, 1).float().cpu().numpy()
+        for i in range(0, total, batch_size):
+            sl = slice(i, i + batch_size)
+            out[sl] = self._synthesize(style[sl], labels[sl], z[sl])
         return out
+
+    def sample_each(self, requests: Sequence[tuple[str, int, int]], n: int, batch_requests: int = 1) -> np.ndarray:
+        """``n`` glyphs for each ``(class, writer, seed)`` request: (len(requests), n, S, S) float32, 1 = ink.
+
+        Each request draws its noise from its own generator, and every forward pass has the same shape
+        (``batch_requests`` requests, the last pass padded), so a request's glyphs depend neither on the other
+        requests nor on its place among them. They may differ in the last float bit between ``batch_requests``
+        values (the CPU kernels sum in another order); ``batch_requests=1`` is exactly
+        ``sample([class], writer=writer, n=n, seed=seed)``. Larger batches pay off on a GPU (one launch for
+        many requests), not on a CPU (measured slower per glyph beyond a few dozen).
+        """
+        if batch_requests < 1:
+            raise ConfigError(f"batch_requests must be at least 1, got {batch_requests}")
+        labels = torch.tensor(self.class_indices([c for c, _, _ in requests]), dtype=torch.long).repeat_interleave(n)
+        z = torch.cat([torch.randn(n, self.generator.z_dim, generator=torch.Generator().manual_seed(int(seed)))
+                       for _, _, seed in requests]) if requests else torch.zeros(0, self.generator.z_dim)
+        style = torch.cat([self._writer_style(w).expand(n, -1) for _, w, _ in requests]) if requests else None
+        out = np.empty((len(requests) * n, self.image_size, self.image_size), np.float32)
+        rows = batch_requests * n
+        for i in range(0, len(out), rows):
+            real = min(rows, len(out) - i)
+            # the last pass is padded with copies of its first row, so every pass has the same shape
+            pad = lambda t: torch.cat([t[i:i + real], t[i:i + 1].expand(rows - real, *t.shape[1:])])  # noqa: E731
+            out[i:i + real] = self._synthesize(pad(style), pad(labels), pad(z))[:real]
+        return out.reshape(len(requests), n, self.image_size, self.image_size)
+
+    def _writer_style(self, writer: int) -> torch.Tensor:
+        if int(writer) not in self.writers:
+            raise ConfigError(f"writer {writer} is not in this checkpoint; it has: {', '.join(map(str, self.writers))}")
+        return self._writer_styles[self.writers.index(int(writer))]
+
+    def _synthesize(self, style: torch.Tensor, labels: torch.Tensor, z: torch.Tensor) -> np.ndarray:
+        """One forward pass: (B, S, S) float32 in [0, 1], 1 = ink."""
+        with torch.inference_mode():
+            x = self.generator.synthesize(style, labels.to(self.device), z.to(self.device))
+            return ((x[:, 0] + 1) / 2).clamp(0, 1).float().cpu().numpy()
 
 
 def load_generator(path: str | os.PathLike, device: str | torch.device = "cpu") -> GlyphSampler:

@@ -42,6 +42,7 @@ def main() -> None:
       ganmash data show data/glyphs-64 --out sheet.png
       ganmash train --data data/glyphs-64 --out runs/cpu --preset cpu
       ganmash synthesize-staves --ratio 0.5 --count 100 --out staves
+      ganmash cache info
     """
     warnings.showwarning = _one_line_warning
 
@@ -176,6 +177,7 @@ def download(dest: Path, url: str | None, overwrite: bool) -> None:
 
 def _register_commands() -> None:
     from ganwriting_mashcima.cli_benchmark import benchmark
+    from ganwriting_mashcima.cli_cache import cache
     from ganwriting_mashcima.cli_gan import evaluate, export_sampler_cmd, sample, train
     from ganwriting_mashcima.cli_recognition import recognize, staves
     from ganwriting_mashcima.cli_staves import synthesize_staves_cmd
@@ -186,6 +188,7 @@ def _register_commands() -> None:
     main.add_command(recognize)
     benchmark.add_command(staves)
     main.add_command(benchmark)
+    main.add_command(cache)
 
 
 _register_commands()

@@ -42,6 +42,10 @@ def synthesize_staves_cmd(ctx: click.Context, ratio: float, count: int | None, o
     Writes OUT/images/NNNNNN.png (black ink on white) and OUT/manifest.jsonl (file, annotation, seed,
     real/generated glyph counts, writer style), plus OUT/config.json.
 
+    Caches (rebuilt when missing): the first run writes ~1 GB (Mashcima's pickle of the MUSCIMA++ pages;
+    the generated glyphs, keyed by the checkpoint's content and --seed, so later runs start warm) to
+    $GANMASH_CACHE_DIR, else $XDG_CACHE_HOME/ganmash, else ~/.cache/ganmash. See `ganmash cache info`.
+
     \b
     Examples:
       ganmash synthesize-staves --ratio 0.5 --count 1000 --out staves

@@ -32,3 +32,9 @@ class LazyChoice(click.Choice):
         module, attribute = self._source
         values = getattr(importlib.import_module(module), attribute)
         return tuple(sorted(values) if isinstance(values, dict) else values)
+
+CACHE_DIR_DEFAULT = "$GANMASH_CACHE_DIR, else $XDG_CACHE_HOME/ganmash, else ~/.cache/ganmash"
+
+cache_dir_option = click.option(
+    "--cache-dir", "cache_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+    help=f"ganmash's cache folder. [default: {CACHE_DIR_DEFAULT}]")

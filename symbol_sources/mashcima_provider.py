@@ -79,13 +79,14 @@ class StaffCounts:
 
 @dataclass
 class GlyphBank:
-    """Generated glyphs per (writer, class): one batch of ``size`` made on the sampler's device the first time
-    the pair is needed, then drawn from at random.
+    """Generated glyphs per (writer, class): a batch of ``size`` made by the GAN (or read from the disk cache)
+    the first time the pair is needed, then drawn from at random.
 
-    A pair's glyphs depend only on (bank seed, writer, class), never on when they were first needed, and
-    which glyph a draw takes comes from the staff's own random stream. So a staff's content depends only on
-    its seed (shards and resumed runs are byte-identical to one run), and the GAN's cost is paid once per
-    pair, not per staff. ``size`` bounds the variety per writer and class.
+    A pair's glyphs depend only on (bank seed, writer, class) for a given GAN and device, never on when they
+    were first needed nor on which pairs were made with them (``GlyphSampler.sample_each``), and which glyph a draw takes comes from
+    the staff's own random stream. So a staff's content depends only on its seed (shards and resumed runs are
+    byte-identical to one run), and the GAN's cost is paid once per pair, not per staff; with ``cache`` once
+    per pair across runs and processes. ``size`` bounds the variety per writer and class.
     """
 
     sampler: Any  # gan.GlyphSampler
@@ -96,6 +97,10 @@ class GlyphBank:
     rng: np.random.Generator = field(default_factory=np.random.default_rng)  # the staff's stream
     writer: int | None = None
     counts: StaffCounts = field(default_factory=StaffCounts)
+    classes: tuple[str, ...] = ()  # every class the repository may ask for: what a writer's fill covers
+    cache: Any = None  # symbol_sources.caches.GlyphBankCache, or None: nothing on disk
+    batch_pairs: int | None = None  # pairs per GAN pass; None: 1 on a CPU, 32 on a GPU (see sample_each)
+    made: int = 0  # pairs the GAN made in this process; the others came from the disk cache
     _glyphs: dict[tuple[int, str], np.ndarray] = field(default_factory=dict)
 
     def start_staff(self, seed: int | None = None) -> None:
@@ -103,7 +108,10 @@ class GlyphBank:
         if seed is not None:
             self.rng = np.random.default_rng(seed)
         self.counts = StaffCounts()
-        self.writer = int(self.rng.choice(self.sampler.writers)) if self.style == "per-staff" else None
+        self.writer = self._pick_writer(self.rng) if self.style == "per-staff" else None
+
+    def _pick_writer(self, rng: np.random.Generator) -> int:
+        return int(rng.choice(self.sampler.writers))
 
     def draw_generated(self) -> bool:
         # rng.random() is consumed even at ratio 0/1, so the stream does not depend on the ratio's value
@@ -116,21 +124,64 @@ class GlyphBank:
 
     @property
     def pairs(self) -> int:
-        """(writer, class) pairs generated so far."""
+        """(writer, class) pairs in the bank so far."""
         return len(self._glyphs)
+
+    def pairs_per_pass(self) -> int:
+        """The shape of the GAN's passes, which (in the last float bit) a pair's glyphs depend on."""
+        if self.batch_pairs is not None:
+            return self.batch_pairs
+        return 32 if str(getattr(self.sampler, "device", "cpu")).startswith("cuda") else 1
+
+    def pair_seed(self, writer: int, cls: str) -> int:
+        return int(np.random.SeedSequence([self.seed, writer, *cls.encode()]).generate_state(1, np.uint32)[0])
+
+    def fill(self, pairs: Iterable[tuple[int, str]]) -> None:
+        """Put every (writer, class) pair in the bank: from the disk cache where it is there, else from the GAN,
+        many pairs per pass on a GPU. What a pair holds does not depend on the other pairs filled with it."""
+        shape = (self.size, self.sampler.image_size, self.sampler.image_size)
+        to_make = []
+        for key in dict.fromkeys(pairs):
+            if key in self._glyphs:
+                continue
+            cached = self.cache.load(*key, shape) if self.cache is not None else None
+            if cached is not None:
+                self._glyphs[key] = cached
+            else:
+                to_make.append(key)
+        per_pass = self.pairs_per_pass()
+        chunk = per_pass * max(1, 64 // per_pass)  # bounds the float32 copy held at once (64 pairs: 33 MB at 64 px)
+        for start in range(0, len(to_make), chunk):
+            keys = to_make[start:start + chunk]
+            made = self.sampler.sample_each([(cls, writer, self.pair_seed(writer, cls)) for writer, cls in keys],
+                                            n=self.size, batch_requests=per_pass)
+            for key, glyphs in zip(keys, made):
+                self._glyphs[key] = np.round(glyphs * 255).astype(np.uint8)  # 4x less memory than float
+                if self.cache is not None:
+                    self.cache.save(*key, self._glyphs[key])
+            self.made += len(keys)
+
+    def fill_for_staves(self, staff_seeds: Iterable[int]) -> None:
+        """Fill every pair the staves of these seeds may draw (all classes of their writers), e.g. before
+        forking workers, so each does not make them again."""
+        if self.ratio == 0:
+            return
+        writers = ({self._pick_writer(np.random.default_rng(seed)) for seed in staff_seeds}
+                   if self.style == "per-staff" else set(self.sampler.writers))
+        self.fill((writer, cls) for writer in sorted(writers) for cls in self.classes)
 
     def glyphs(self, writer: int, cls: str) -> np.ndarray:
         """The bank of (writer, cls): (size, S, S) uint8, 255 = ink."""
         key = (writer, cls)
         if key not in self._glyphs:
-            seed = np.random.SeedSequence([self.seed, writer, *cls.encode()]).generate_state(1, np.uint32)[0]
-            batch = self.sampler.sample([cls], writer=writer, n=self.size, seed=int(seed))
-            self._glyphs[key] = np.round(batch * 255).astype(np.uint8)  # 4x less memory than float
+            # a GPU makes a writer's every class in about the time of one pair; a CPU pays per glyph
+            ahead = [(writer, c) for c in self.classes] if self.pairs_per_pass() > 1 else []
+            self.fill([key, *ahead])
         return self._glyphs[key]
 
     def take(self, cls: str) -> np.ndarray:
         """One generated (S, S) float glyph of ``cls``, 1 = ink, in the staff's (or a random) writer's hand."""
-        writer = self.writer if self.writer is not None else int(self.rng.choice(self.sampler.writers))
+        writer = self.writer if self.writer is not None else self._pick_writer(self.rng)
         bank = self.glyphs(writer, cls)
         return bank[self.rng.integers(len(bank))].astype(np.float32) / 255
 
@@ -204,6 +255,8 @@ class MixedSymbolRepository:
             self.categories[name] = self._mixed(getattr(real, name), sprites, covered)
         self.TIME_MARKS = {key: self._mixed(items, TIME_MARK_SPRITES.get(key, {}), covered)
                            for key, items in real.TIME_MARKS.items()}
+        mixed = [c for c in (*self.categories.values(), *self.TIME_MARKS.values()) if isinstance(c, MixedCategory)]
+        self.bank.classes = tuple(sorted({cls for c in mixed for cls in c.sprites.values()}))
         self.bank.start_staff()
 
     def _mixed(self, items: list, sprites: dict[str | None, str], covered: set[str]) -> Sequence:
@@ -215,6 +268,10 @@ class MixedSymbolRepository:
         if self.auto_staff:
             self.bank.start_staff()
         return self.real.CONFIG
+
+    def fill_for_staves(self, staff_seeds: Iterable[int]) -> None:
+        """Make (or read from the disk cache) the generated glyphs the staves of these seeds may draw."""
+        self.bank.fill_for_staves(staff_seeds)
 
     def start_staff(self, seed: int | None = None) -> None:
         """Start a staff explicitly (reseeded for reproducibility); stops ``CONFIG`` from starting staves."""
@@ -272,12 +329,16 @@ def installed(repository: MixedSymbolRepository) -> Iterator[MixedSymbolReposito
 def open_mixed_repository(checkpoint: str | os.PathLike, muscima_pp: str | os.PathLike, ratio: float = 0.5,
                           device: str = "auto", style: Style = "per-staff", seed: int | None = None,
                           writers: Iterable[int] | None = None, cache_dir: str | os.PathLike | None = None,
-                          real=None) -> MixedSymbolRepository:
+                          real=None, bank_cache: bool = True) -> MixedSymbolRepository:
     """Mashcima's real repository over the training writers, mixed with the GAN of ``checkpoint``.
 
-    ``real`` reuses an already built ``mashcima.SymbolRepository`` (it takes tens of seconds to build).
+    ``real`` reuses an already built ``mashcima.SymbolRepository`` (it takes seconds to build). With
+    ``bank_cache`` the generated glyphs are kept in ``cache_dir`` (default: ganmash's cache folder), keyed by
+    the checkpoint's content, so the next run with the same GAN and seed makes none of them again.
     """
     from gan import load_generator, resolve_device
+    from gan.provenance import file_sha256
+    from symbol_sources.caches import GlyphBankCache
     from symbol_sources.mashcima_repository import build_mashcima_repository
 
     if not 0.0 <= ratio <= 1.0:
@@ -285,4 +346,8 @@ def open_mixed_repository(checkpoint: str | os.PathLike, muscima_pp: str | os.Pa
     sampler = load_generator(checkpoint, resolve_device(device))
     if real is None:
         real = build_mashcima_repository(muscima_pp, writers=writers, cache_dir=cache_dir)
-    return MixedSymbolRepository(real, sampler, ratio=ratio, style=style, seed=seed)
+    repo = MixedSymbolRepository(real, sampler, ratio=ratio, style=style, seed=seed)
+    if bank_cache:
+        repo.bank.cache = GlyphBankCache.for_bank(file_sha256(checkpoint), repo.bank.seed, repo.bank.size,
+                                                  sampler.device.type, repo.bank.pairs_per_pass(), cache_dir)
+    return repo

@@ -247,7 +247,8 @@ def _worker(repo, job: StaffJob, out: Path, todo: list[int], lines) -> None:
 
 def _write_staves_in_workers(repo, job: StaffJob, out: Path, todo: list[int], lines, workers: int,
                              progress: bool) -> None:
-    """Forked workers share the (large) repository copy-on-write; appends of whole lines keep the manifest valid."""
+    """Forked workers share the (large) repository and its filled glyph bank copy-on-write; appends of whole
+    lines keep the manifest valid."""
     import multiprocessing
     import time
 
@@ -298,6 +299,7 @@ def synthesize_staves(repo, job: StaffJob, out: str | os.PathLike, resume: bool 
         if workers == 1:
             _write_staves(repo, job, out, todo, lines, progress)
         else:
+            repo.fill_for_staves(job.staff_seed(i) for i in todo)  # once here, not once per forked worker
             _write_staves_in_workers(repo, job, out, todo, lines, workers, progress)
     new = [r for r in read_manifest(out) if r["index"] in set(todo)]
     stats = {"written": sum("file" in r for r in new), "skipped": sum(bool(r.get("skipped")) for r in new),

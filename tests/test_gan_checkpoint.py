@@ -164,3 +164,17 @@ def test_run_whose_writer_identifier_has_another_shape_samples_but_cannot_resume
     glyphs = checkpoint.parent.parent / "glyphs"
     with pytest.raises(CheckpointError, match="another shape than this version trains"):
         train(TINY.replace(epochs=2), glyphs, run, resume=True, progress=False, log=lambda s: None)
+
+
+def test_sample_each_gives_a_request_the_same_glyphs_whatever_else_shares_its_passes(smoke_checkpoint):
+    sampler = load_generator(smoke_checkpoint, "cpu")
+    requests = [("stem", 1, 11), ("sharp", 2, 12), ("flat", 3, 13), ("stem", 2, 14), ("g-clef", 1, 15)]
+    among = sampler.sample_each(requests, n=8, batch_requests=3)  # the last request is in a padded second pass
+    alone = sampler.sample_each(requests[-1:], n=8, batch_requests=3)
+    assert np.array_equal(among[-1], alone[0])
+
+
+def test_sample_each_one_request_per_pass_is_sample(smoke_checkpoint):
+    sampler = load_generator(smoke_checkpoint, "cpu")
+    glyphs = sampler.sample_each([("stem", 1, 11), ("sharp", 2, 12)], n=8)
+    assert np.array_equal(glyphs[1], sampler.sample(["sharp"], writer=2, n=8, seed=12))

@@ -7,8 +7,6 @@ import click
 
 from ganwriting_mashcima.errors import FriendlyGroup
 from ganwriting_mashcima.options import CACHE_DIR_DEFAULT, cache_dir_option
-from symbol_sources import default_cache_dir
-from symbol_sources.caches import cache_entries, clear_caches
 
 
 def _size(n: int) -> str:
@@ -20,6 +18,8 @@ def _size(n: int) -> str:
 
 
 def _folder(cache_dir: Path | None) -> Path:
+    from symbol_sources import default_cache_dir  # numpy and friends: only when a cache command runs
+
     folder = Path(cache_dir or default_cache_dir())
     if folder.exists() and not folder.is_dir():
         raise NotADirectoryError(f"cache folder {folder} exists and is not a folder")
@@ -49,6 +49,8 @@ def info(cache_dir: Path | None) -> None:
     Example:
       ganmash cache info
     """
+    from symbol_sources.caches import cache_entries
+
     folder = _folder(cache_dir)
     entries = cache_entries(folder)
     click.echo(f"ganmash cache folder: {folder}  (set GANMASH_CACHE_DIR to move it)")
@@ -72,6 +74,8 @@ def clear(cache_dir: Path | None) -> None:
     Example:
       ganmash cache clear
     """
+    from symbol_sources.caches import clear_caches
+
     folder = _folder(cache_dir)
     removed = clear_caches(folder)
     click.echo(f"removed {len(removed)} cache entries ({_size(sum(e.size for e in removed))}) from {folder}")

@@ -37,26 +37,28 @@ demo: venv data
 	mkdir -p $(DEMO_OUT)
 	$(GANMASH) data info > $(DEMO_OUT)/data_info.txt
 	head -n 4 $(DEMO_OUT)/data_info.txt
-	$(GANMASH) data extract --out $(DEMO_OUT)/glyphs --overwrite
-	$(GANMASH) data show $(DEMO_OUT)/glyphs --out $(DEMO_OUT)/real_glyphs.png --overwrite
-	$(GANMASH) train --data $(DEMO_OUT)/glyphs --out $(DEMO_OUT)/run --preset cpu-smoke --device auto --overwrite
-	$(GANMASH) sample --checkpoint $(DEMO_OUT)/run/latest.pt --out $(DEMO_OUT)/generated_glyphs.png --per-class 8
-	$(GANMASH) synthesize-staves --ratio 0.5 --count 8 --checkpoint $(DEMO_OUT)/run/latest.pt \
-		--out $(DEMO_OUT)/staves --overwrite
-	$(GANMASH) benchmark staves --preset smoke --checkpoint $(DEMO_OUT)/run/latest.pt --workers 1 \
-		--out $(DEMO_OUT)/bench-staves --work $(DEMO_OUT)/bench-staves-work --overwrite
+	@echo "== the product: the packaged GAN =="
+	$(GANMASH) sample --out $(DEMO_OUT)/generated_glyphs.png --per-class 8 --overwrite
+	$(GANMASH) synthesize-staves --ratio 0.5 --count 6 --mode beauty --out $(DEMO_OUT)/staves --overwrite
+	$(GANMASH) synthesize-staves sheet $(DEMO_OUT)/staves --out $(DEMO_OUT)/staves.png --overwrite
+	@echo "== pipeline check: every stage at toy size (its GAN trains for seconds and draws noise) =="
+	$(GANMASH) data extract --out $(DEMO_OUT)/pipeline/glyphs --overwrite
+	$(GANMASH) data show $(DEMO_OUT)/pipeline/glyphs --out $(DEMO_OUT)/pipeline/real_glyphs.png --overwrite
+	$(GANMASH) train --data $(DEMO_OUT)/pipeline/glyphs --out $(DEMO_OUT)/pipeline/run --preset cpu-smoke \
+		--device auto --overwrite
+	$(GANMASH) sample --checkpoint $(DEMO_OUT)/pipeline/run/latest.pt --out $(DEMO_OUT)/pipeline/smoke_glyphs.png \
+		--per-class 8 --overwrite
+	$(GANMASH) benchmark staves --preset smoke --checkpoint $(DEMO_OUT)/pipeline/run/latest.pt --workers 1 \
+		--out $(DEMO_OUT)/pipeline/bench-staves --work $(DEMO_OUT)/pipeline/bench-staves-work --overwrite
 	@echo
-	@echo "demo outputs are in $(DEMO_OUT)/:"
+	@echo "demo outputs are in $(DEMO_OUT)/; start with staves.png:"
+	@echo "  staves.png             6 Mashcima staves, half the glyph draws by the packaged GAN (captions: counts)"
+	@echo "  generated_glyphs.png   glyphs of every class from the packaged GAN, random training writers"
+	@echo "  staves/                those staves (images/, manifest.jsonl, config.json)"
 	@echo "  data_info.txt          where MUSCIMA++ was found, objects per class and writer"
-	@echo "  glyphs/                glyph set (glyphs.npz + manifest.json), evaluation writers excluded"
-	@echo "  real_glyphs.png        contact sheet of real glyphs"
-	@echo "  run/                   GAN run (cpu-smoke preset: seconds of training, noise-like glyphs):"
-	@echo "                         config.json, metrics.jsonl, latest.pt, checkpoints/, samples/"
-	@echo "  generated_glyphs.png   glyphs sampled from that checkpoint"
-	@echo "  staves/                8 Mashcima staves, half the glyph draws generated (images/, manifest.jsonl)"
-	@echo "  bench-staves/          staff-recognition benchmark at smoke size: recognisers trained for 3 steps on"
-	@echo "                         4 staves per ratio, scored on the 48 real gold staves (SER ~1: the pipeline,"
-	@echo "                         not a result; results/ has the real runs)"
+	@echo "  pipeline/              the pipeline at toy size, not results: glyph set and its contact sheet,"
+	@echo "                         a cpu-smoke GAN (seconds of training: noise), its glyphs, and the staff-"
+	@echo "                         recognition benchmark at smoke size (SER ~1; results/ has the real runs)"
 
 bench: venv data
 	$(PY) -m experiments.bench_loading

@@ -111,8 +111,8 @@ def _load_style_images(paths: tuple[Path, ...], size: int) -> "np.ndarray":
 
 
 @click.command()
-@click.option("--checkpoint", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="Checkpoint (RUN/latest.pt or RUN/checkpoints/epoch_N.pt).")
+@click.option("--checkpoint", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Checkpoint (RUN/latest.pt, RUN/checkpoints/epoch_N.pt or an export). [default: the packaged one]")
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="PNG grid to write.")
 @click.option("--classes", default=None, help="Comma-separated class names. [default: all of the checkpoint's]")
 @click.option("--per-class", type=click.IntRange(1, 100), default=8, show_default=True, help="Glyphs per class (columns).")
@@ -124,12 +124,13 @@ def _load_style_images(paths: tuple[Path, ...], size: int) -> "np.ndarray":
 @click.option("--seed", type=SeedRange, default=0, show_default=True, help="Same seed, same glyphs.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing --out.")
 @one_line_errors
-def sample(checkpoint: Path, out: Path, classes: str | None, per_class: int, writer: int | None,
+def sample(checkpoint: Path | None, out: Path, classes: str | None, per_class: int, writer: int | None,
            style_from: tuple[Path, ...], device: str, seed: int, overwrite: bool) -> None:
     """Draw a grid of generated glyphs: one row per class.
 
     \b
     Examples:
+      ganmash sample --out grid.png                              # the packaged GAN
       ganmash sample --checkpoint runs/cpu/latest.pt --out grid.png
       ganmash sample --checkpoint runs/cpu/latest.pt --out sharps.png --classes sharp,flat --writer 7
       ganmash sample --checkpoint runs/cpu/latest.pt --out mine.png --style-from a.png --style-from b.png
@@ -141,6 +142,10 @@ def sample(checkpoint: Path, out: Path, classes: str | None, per_class: int, wri
     if writer is not None and style_from:
         raise click.UsageError("give --writer or --style-from, not both")
     refuse_existing(out, overwrite)
+    if checkpoint is None:
+        from ganwriting_mashcima.provider import default_checkpoint
+
+        checkpoint = default_checkpoint()
     sampler = load_generator(checkpoint, resolve_device(device))
     names = [c for c in classes.replace(",", " ").split() if c] if classes else list(sampler.classes)
     style = _load_style_images(style_from, sampler.image_size) if style_from else None

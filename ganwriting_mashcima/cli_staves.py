@@ -93,3 +93,22 @@ def merge(shards: tuple[Path, ...], out: Path, overwrite: bool) -> None:
     stats = merge_shards(list(shards), out, overwrite=overwrite)
     missing = f"; {stats['missing']} staves not yet made" if stats["missing"] else ""
     click.echo(f"{out}: {stats['staves']} staves{missing}")
+
+
+@synthesize_staves_cmd.command("sheet")
+@click.argument("folder", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="PNG to write.")
+@click.option("--count", type=click.IntRange(1, 50), default=6, show_default=True, help="Staves shown.")
+@click.option("--overwrite", is_flag=True, help="Replace an existing --out.")
+def sheet(folder: Path, out: Path, count: int, overwrite: bool) -> None:
+    """One PNG of the first staves of a run, captioned with their generated/real glyph counts.
+
+    \b
+    Example:
+      ganmash synthesize-staves sheet staves --out staves.png
+    """
+    from ganwriting_mashcima.errors import refuse_existing
+    from symbol_sources.staves import contact_sheet
+
+    refuse_existing(out, overwrite)
+    click.echo(f"wrote {contact_sheet(folder, out, count)}")

@@ -345,3 +345,24 @@ def merge_shards(shards: list[str | os.PathLike], out: str | os.PathLike, overwr
         append_jsonl(out / MANIFEST, r)
     missing = jobs[0].count - len(by_index)
     return {"staves": len(by_index), "missing": missing}
+
+
+def contact_sheet(folder: str | os.PathLike, out: str | os.PathLike, n: int = 6, width: int = 1200) -> Path:
+    """The first ``n`` staves of a staff folder stacked into one PNG, each scaled to ``width`` pixels (aspect
+    kept), with a caption line of its glyph counts and writer style: one image that shows what a run made."""
+    folder = Path(folder)
+    records = [r for r in read_manifest(folder) if "file" in r][:n]
+    if not records:
+        raise StaffJobError(f"{folder} holds no staves (no manifest lines with images)")
+    rows = []
+    for r in records:
+        img = cv2.imread(str(folder / r["file"]), cv2.IMREAD_GRAYSCALE)
+        if img is None:
+            raise StaffJobError(f"cannot read {folder / r['file']}")
+        img = cv2.resize(img, (width, max(1, round(img.shape[0] * width / img.shape[1]))), interpolation=cv2.INTER_AREA)
+        caption = np.full((22, width), 255, np.uint8)
+        cv2.putText(caption, f"staff {r['index']}: {r.get('generated', 0)} generated, {r.get('real', 0)} real glyphs"
+                             f"; writer style {r.get('writer_style', '-')}", (4, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.5, 0, 1)
+        rows += [caption, img, np.full((10, width), 255, np.uint8)]
+    ok, png = cv2.imencode(".png", np.concatenate(rows))
+    return atomic_write_bytes(out, png.tobytes())

@@ -214,3 +214,19 @@ def test_ctrl_c_exits_130_and_resume_finishes(smoke_checkpoint, mini_muscima, an
     assert 1 <= len(read_manifest(out)) < 40
     r = CliRunner().invoke(main, [*args, "--resume"])
     assert r.exit_code == 0 and sorted(x["index"] for x in read_manifest(out)) == list(range(40)), r.output
+
+
+def test_sheet_stacks_the_first_staves_of_a_run_into_one_png(repo_for, annotations, tmp_path):
+    import cv2
+
+    synthesize_staves(repo_for(0.5), _job(annotations, 3), tmp_path / "out", progress=False)
+    result = CliRunner().invoke(main, ["synthesize-staves", "sheet", str(tmp_path / "out"), "--out",
+                                       str(tmp_path / "sheet.png"), "--count", "2"])
+    assert result.exit_code == 0, result.output
+    sheet = cv2.imread(str(tmp_path / "sheet.png"), cv2.IMREAD_GRAYSCALE)
+    staves = [cv2.imread(str(tmp_path / "out" / "images" / f"00000{i}.png"), cv2.IMREAD_GRAYSCALE) for i in (0, 1)]
+    assert sheet.shape[1] == 1200  # two captions, two staves scaled to 1200 px, two gaps
+    assert sheet.shape[0] == sum(22 + round(s.shape[0] * 1200 / s.shape[1]) + 10 for s in staves)
+    again = CliRunner().invoke(main, ["synthesize-staves", "sheet", str(tmp_path / "out"), "--out",
+                                      str(tmp_path / "sheet.png")])
+    assert again.exit_code == 1 and "--overwrite" in again.output  # the existing sheet is kept

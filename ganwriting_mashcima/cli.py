@@ -43,6 +43,7 @@ def main() -> None:
       ganmash train --data data/glyphs-64 --out runs/cpu --preset cpu
       ganmash synthesize-staves --ratio 0.5 --count 100 --out staves
       ganmash cache info
+      ganmash annotations from-corpus --out runs/annotations/train.txt
     """
     warnings.showwarning = _one_line_warning
 
@@ -176,6 +177,7 @@ def download(dest: Path, url: str | None, overwrite: bool) -> None:
 
 
 def _register_commands() -> None:
+    from ganwriting_mashcima.cli_annotations import annotations
     from ganwriting_mashcima.cli_benchmark import benchmark
     from ganwriting_mashcima.cli_cache import cache
     from ganwriting_mashcima.cli_gan import evaluate, export_sampler_cmd, sample, train
@@ -189,6 +191,7 @@ def _register_commands() -> None:
     benchmark.add_command(staves)
     main.add_command(benchmark)
     main.add_command(cache)
+    main.add_command(annotations)
 
 
 _register_commands()

@@ -9,9 +9,8 @@ import click
 
 from ganwriting_mashcima.cli_benchmark import RESUME_BENCHMARK, number_list, portable_path
 from ganwriting_mashcima.errors import exit_130_on_ctrl_c, one_line_errors, refuse_existing
-from ganwriting_mashcima.options import LazyChoice, SeedRange, device_option, muscima_pp_option
+from ganwriting_mashcima.options import DEFAULT_GOLD, LazyChoice, SeedRange, device_option, muscima_pp_option
 
-DEFAULT_GOLD = Path("../shared/cvc-muscima-gold/dev.tsv")
 IMAGE_SUFFIXES = (".png",)
 
 

@@ -18,6 +18,9 @@ muscima_pp_option = click.option(
 
 SeedRange = click.IntRange(0, MAX_SEED)
 
+# The CVC-MUSCIMA gold staves beside the project checkout (the shared data folder's layout).
+DEFAULT_GOLD = Path("../shared/cvc-muscima-gold/dev.tsv")
+
 
 class LazyChoice(click.Choice):
     """A ``Choice`` among the keys (or items) of ``module.attribute``, imported when first needed: on parsing the

@@ -338,8 +338,9 @@ def encode_part(part) -> list[EncodedMeasure]:
         makeNotation.makeAccidentalsInMeasureStream(part, overrideStatus=False)
     encoder = _PartEncoder()
     encoded = [encoder.measure(m) for m in part.getElementsByClass("Measure")]
-    # a measure of only grace notes or an empty ending bracket would be a bare "|"
-    return [m for m in encoded if m.body != ("|",)]
+    # a measure of only grace notes or an empty ending bracket would be a bare "|" (one whose note cannot be
+    # encoded stays, so its line is rejected and counted)
+    return [m for m in encoded if m.body != ("|",) or m.problem]
 
 
 # ------------------------------------------------------------------------------------------------ staff lines
@@ -459,8 +460,9 @@ class Conversion:
         self.rejected_examples.setdefault(reason, annotation)
 
 
-def tune_lines(tune: Tune, targets: Iterator[int], shortest: int, longest: int) -> list[str]:
-    """The staff lines of every part of one tune (unchecked); ``TuneSkipped`` when it cannot be converted."""
+def tune_lines(tune: Tune, targets: Iterator[int], shortest: int, longest: int) -> list[tuple[str, str | None]]:
+    """The staff lines of every part of one tune, each with the first problem of its measures (not yet checked
+    by Mashcima); ``TuneSkipped`` when the tune cannot be converted."""
     parts = note_parts(read_tune(tune))
     if not parts:
         raise TuneSkipped("it has no notes")
@@ -488,15 +490,24 @@ def select_tunes(collections: list[str], limit: int | None, rng: random.Random) 
 
 def convert_corpus(collections: list[str], gold_counts: list[int], seed: int = 0, limit: int | None = None,
                    progress: bool = False) -> Conversion:
-    """Convert the collections' tunes into checked staff lines, shuffled with ``seed`` (so the first lines of
-    the file are not all one collection). Unreadable or polyphonic tunes are skipped with a warning."""
+    """Convert the collections' tunes (all, or ``limit`` drawn with ``seed``) into checked staff lines."""
+    rng = random.Random(seed)
+    tunes, listed = select_tunes(collections, limit, rng)
+    result = convert_tunes(tunes, gold_counts, rng, progress)
+    result.tunes_listed = listed
+    return result
+
+
+def convert_tunes(tunes: list[Tune], gold_counts: list[int], rng: random.Random,
+                  progress: bool = False) -> Conversion:
+    """Staff lines of the tunes that Mashcima takes, shuffled with ``rng`` (so the first lines of the file are
+    not all one collection); line lengths are drawn from ``gold_counts``. Unreadable or polyphonic tunes are
+    skipped with a warning, and rejected lines counted by reason."""
     from tqdm import tqdm
 
     if not gold_counts:
         raise AnnotationsError("no gold staff token counts to follow")
-    rng = random.Random(seed)
-    tunes, listed = select_tunes(collections, limit, rng)
-    result = Conversion(tunes_listed=listed)
+    result = Conversion()
     targets = iter(lambda: rng.choice(gold_counts), None)
     shortest, longest = min(gold_counts), max(gold_counts)
     for tune in tqdm(tunes, unit="tune", desc="tunes", disable=not progress):
@@ -508,7 +519,7 @@ def convert_corpus(collections: list[str], gold_counts: list[int], seed: int = 0
             continue
         result.tunes_read[tune.collection] += 1
         for annotation, problem in lines:
-            reason = problem and f"not encodable: {problem}" or mashcima_rejection(annotation)
+            reason = f"not encodable: {problem}" if problem else mashcima_rejection(annotation)
             if reason:
                 result.reject(reason, annotation)
             else:

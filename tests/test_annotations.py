@@ -1,0 +1,159 @@
+"""Real-music annotations: known tunes (inline ABC, parsed by music21) give known Mashcima lines; Mashcima's
+checks reject what it cannot draw; bad tunes are skipped; the CLI writes, reports and refuses to overwrite."""
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+from click.testing import CliRunner
+
+pytest.importorskip("music21")
+
+from ganwriting_mashcima.cli import main  # noqa: E402
+from symbol_sources.annotations import (Tune, TuneSkipped, convert_tunes, corpus_paths,  # noqa: E402
+                                        key_signature_tokens, mashcima_rejection, tune_lines)
+
+ONE_LINE = (1, 10_000)  # shortest and longest line: every tune below is one line
+
+
+def lines_of(abc_body: str, head: str = "M:4/4\nL:1/4\n", targets=None) -> list[str]:
+    tune = Tune("test", "inline", "", f"X:1\n{head}{abc_body}\n")
+    lines = tune_lines(tune, iter(targets or [10_000] * 100), *ONE_LINE)
+    assert all(problem is None for _, problem in lines)
+    return [line for line, _ in lines]
+
+
+def test_a_short_tune_gives_the_expected_line_that_mashcima_takes():
+    line, = lines_of("K:D\nA2 | d>e f2 (fg) | a2- a^G =F2 | z2 B,C D3/2E/ | c4 z2 |]", "M:3/4\nL:1/8\n")
+    assert line == ("clef.G-2 #4 #1 time.3 time.4 q-1 | e=2 * =s3 q4 e=4 ( ) =e5 | q6 ( ) e=6 #-2 =e-2 N-3 q-3 "
+                    "| qr e=-7 =e-6 e=-5 * =s-4 | h1 qr |")
+    assert mashcima_rejection(line) is None
+
+
+@pytest.mark.parametrize("key, expected", [
+    ("K:C", "clef.G-2 time.4 time.4 q-4 q-2 q0 q2 |"),  # E4 on the bottom line, B4 on the middle one
+    ("K:C clef=F", "clef.F2 time.4 time.4 q-4 q-2 q0 q2 |"),  # G2 on the bottom line, D3 on the middle one
+])
+def test_clefs_put_notes_at_their_staff_positions(key, expected):
+    notes = "E G B d |" if "F" not in key else "G,, B,, D, F, |"
+    assert lines_of(f"{key}\n{notes}") == [expected]
+
+
+@pytest.mark.parametrize("key, expected", [
+    ("K:E", "clef.G-2 #4 #1 #5 #2"), ("K:Bb", "clef.G-2 b0 b3"),
+    ("K:C#", "clef.G-2 #4 #1 #5 #2 #-1 #3 #0"), ("K:Eb clef=bass", "clef.F2 b-2 b1 b-3"),
+])
+def test_key_signatures_follow_the_clef(key, expected):
+    line, = lines_of(f"{key}\nz4 |")
+    assert line == f"{expected} time.4 time.4 wr |"
+
+
+def test_alto_clef_key_signature_sits_a_step_below_the_treble_one():
+    from music21 import clef
+
+    assert key_signature_tokens(1, clef.AltoClef()) == ("#3",)  # as the gold staves write it: clef.C0 #3
+
+
+def test_the_key_opens_every_line_and_the_time_signature_only_the_first():
+    lines = lines_of("K:G\nB2 B2 | B2 B2 | d2 d2 | d2 d2 |", targets=[10, 10, 10])
+    assert lines == ["clef.G-2 #4 time.4 time.4 h0 h0 | h0 h0 |", "clef.G-2 #4 h2 h2 | h2 h2 |"]
+
+
+def test_duration_dots_and_staccato():
+    assert lines_of("K:C\nA3/2 B/2 c2 | d3 .e |") == ["clef.G-2 time.4 time.4 q-1 * e0 h1 | h2 * q3 . |"]
+
+
+def test_beams_follow_the_notation():
+    # music21 beams ABC eighths by the beat (ABcd is two beamed pairs); the tokens follow music21's beams,
+    # the letter is each note's own value (B an eighth, A/B/ sixteenths, in one beam)
+    assert lines_of("K:C\nABcd efga | A B A/B/ c2 |", "M:4/4\nL:1/8\n") == [
+        "clef.G-2 time.4 time.4 e=-1 =e0 e=1 =e2 e=3 =e4 e=5 =e6 | e-1 e=0 =s=-1 =s0 q1 |"]
+
+
+def test_ties_and_slurs_are_brackets():
+    assert lines_of("K:C\n(AB) c2- | c4 |") == ["clef.G-2 time.4 time.4 q-1 ( ) q0 h1 ( | ) w1 |"]
+
+
+def test_rests_and_a_whole_bar_rest_in_three_four():
+    assert lines_of("K:C\nz3 | z/ A/ z2 |", "M:3/4\nL:1/4\n") == ["clef.G-2 time.3 time.4 wr | er e-1 hr |"]
+
+
+def test_displayed_accidentals_only():
+    # the second F keeps the sharp without showing it; the next measure starts afresh
+    assert lines_of("K:C\n^F F =F _B | F4 |") == ["clef.G-2 time.4 time.4 #-3 q-3 q-3 N-3 q-3 b0 q0 | w-3 |"]
+
+
+def _convert(*abc_tunes: str):
+    tunes = [Tune("test", f"inline#{i}", "", f"X:{i}\nM:4/4\nL:1/4\n{t}\n") for i, t in enumerate(abc_tunes)]
+    return convert_tunes(tunes, [10_000], random.Random(0))
+
+
+def test_rejected_lines_are_counted_not_written():
+    result = _convert("K:C\nA4 |", "K:C\nA8 |", "K:C\nc''''4 |", "K:C\nA2 A2 |", "K:C\nM:12/8\nA4 A4 A4 |")
+    assert sorted(result.lines) == ["clef.G-2 time.4 time.4 h-1 h-1 |", "clef.G-2 time.4 time.4 w-1 |"]
+    assert dict(result.lines_rejected) == {
+        "not encodable: note of duration breve": 1,  # Mashcima draws no breve notes
+        "token outside Mashcima's vocabulary (w<pos>)": 1,  # c'''' is 36 steps up; Mashcima goes to 12
+        "token outside Mashcima's vocabulary (time.12)": 1,  # one digit per time-signature number
+    }
+    assert result.rejected_examples["not encodable: note of duration breve"] == "clef.G-2 time.4 time.4 |"
+
+
+def test_mashcima_rejects_a_broken_beam():
+    assert mashcima_rejection("clef.G-2 e=1 q2 |") == "Mashcima's parser warns: Unexpected token inside a beamed group"
+
+
+def test_bad_tunes_are_skipped_with_a_warning_and_counted():
+    with pytest.warns(UserWarning) as caught:
+        result = _convert("K:C\n[CEG]4 |", "L:x\nK:C\nA |", "K:C\nA4 |")
+    assert result.lines == ["clef.G-2 time.4 time.4 w-1 |"]
+    assert dict(result.tunes_skipped) == {
+        "it is not monophonic (it has chords)": 1,
+        "music21 cannot read it (ABCTokenException: no quarter length associated with this metadata: x)": 1}
+    assert [str(w.message).split(":")[0] for w in caught] == ["skipped inline#0", "skipped inline#1"]
+
+
+def test_a_bach_chorale_gives_one_line_set_per_voice_with_its_clef():
+    path, = [p for p in corpus_paths("bachChorales") if p.name == "bwv66.6.mxl"]
+    lines = tune_lines(Tune("bachChorales", "bwv66.6", str(path)), iter([12] * 100), *ONE_LINE)
+    openings = [line.split(" |")[0] for line, _ in lines if "time.C" in line]
+    assert openings == ["clef.G-2 #4 #1 #5 time.C e=1 =e0",  # soprano C#5 B4
+                        "clef.G-2 #4 #1 #5 time.C q-4",  # alto E4
+                        "clef.F2 #2 #-1 #3 time.C e=4 =e5",  # tenor A3 B3, bass clef
+                        "clef.F2 #2 #-1 #3 time.C e=4 =e3"]  # bass A3 G#3
+
+
+def _gold(tmp_path):
+    gold = tmp_path / "gold.tsv"
+    gold.write_text("writer\tpage\tstaff\tannotation\n13\t2\t0\tclef.G-2 q1 q3 q5 qr |\n"
+                    "13\t2\t1\tclef.G-2 e=5 =e3 q3 e=5 =e2 q2 | q1 qr qr q-2 |\n")
+    return gold
+
+
+def test_cli_writes_lines_and_report_then_refuses_to_overwrite(tmp_path):
+    out = tmp_path / "train.txt"
+    args = ["annotations", "from-corpus", "--out", str(out), "--collections", "miscFolk", "--limit", "3",
+            "--gold", str(_gold(tmp_path))]
+    first = CliRunner().invoke(main, args)
+    assert first.exit_code == 0, first.output
+    report = json.loads((tmp_path / "train.txt.json").read_text())
+    lines = out.read_text().splitlines()
+    assert report["lines"]["written"] == len(lines) > 0
+    assert sum(report["tunes"]["read"].values()) + report["tunes"]["skipped"] == 3
+    assert report["tokens_per_line"]["gold"]["median"] == 9.5  # 6 and 13 tokens
+    assert all(mashcima_rejection(line) is None for line in lines)
+
+    again = CliRunner().invoke(main, args)
+    assert again.exit_code == 1 and isinstance(again.exception, SystemExit)
+    assert "exists; pass --overwrite" in again.output
+
+    same = CliRunner().invoke(main, args + ["--overwrite"])
+    assert same.exit_code == 0, same.output
+    assert json.loads((tmp_path / "train.txt.json").read_text())["sha256"] == report["sha256"]  # deterministic
+
+
+def test_cli_names_an_unknown_collection(tmp_path):
+    result = CliRunner().invoke(main, ["annotations", "from-corpus", "--out", str(tmp_path / "x.txt"),
+                                       "--collections", "essen", "--gold", str(_gold(tmp_path))])
+    assert result.exit_code == 2 and "essen is not one of" in result.output

@@ -1,15 +1,19 @@
 """``ganmash benchmark staves``: does mixing GAN glyphs into Mashcima's staves help a recogniser read real staves?
 
-For each ratio (share of glyph draws the GAN makes), Mashcima renders the *same* staves (same annotations,
-same seeds; real symbols only from training writers), a CRNN + CTC recogniser is trained on them with the
-same steps and seed, and read real CVC-MUSCIMA staves of evaluation writers, scored against gold
-transcriptions by symbol error rate (SER): token-level Levenshtein distance / gold token count, per staff,
+For each ratio (share of glyph draws the GAN makes), Mashcima renders the *same* staves once (same annotations,
+same seeds; real symbols only from training writers); a CRNN + CTC recogniser is trained on them once per
+recogniser seed, with the same steps, and reads real CVC-MUSCIMA staves of evaluation writers, scored against
+gold transcriptions by symbol error rate (SER): token-level Levenshtein distance / gold token count, per staff,
 averaged over staves. Blank gold staves have no SER; they are skipped and counted.
 
-Layout: ``--work`` holds the rendered staves (large, not for committing): ``ratio_0.50/``...;
+Annotations come from a file (``annotations``, e.g. real music from ``ganmash annotations from-corpus``) or are
+Mashcima's random ones. Statistics: per ratio the mean and std of SER over seeds, SER per gold writer, and a
+paired bootstrap 95 % CI of the SER difference from the first ratio (same seeds, same gold staves, both resampled).
+
+Layout: ``--work`` holds the rendered staves (large, not for committing): ``ratio_0.50-<GAN>-<annotations>/``...;
 ``--out`` holds what is committed: config.json, metrics.jsonl, results.json, results.md, ser.png and
-``recognizer_ratio0.50.pt`` per ratio. Every stage is resumable: rendered staves are resumed by
-``synthesize_staves``, a recogniser whose file matches the config is not retrained.
+``recognizer_ratio0.50_seed0.pt`` per ratio and seed. Every stage is resumable: rendered staves are resumed by
+``synthesize_staves``, a recogniser whose file matches the config (GAN and annotations by content) is reused.
 """
 from __future__ import annotations
 
@@ -42,11 +46,13 @@ class StaffBenchConfig:
     ratios: tuple[float, ...] = (0.0, 0.5, 1.0)
     staves: int = 1000  # rendered per ratio
     staff_seed: int = 0  # job seed of the rendered staves: the same for every ratio
+    annotations: str = ""  # one staff's annotation per line (cycled); "" = Mashcima's random annotations
     steps: int = 5000
     batch_size: int = 8
     lr: float = 1e-3
     width_jitter: float = 0.15  # staves are squeezed or stretched by up to this share each time they are read
-    seed: int = 0
+    seeds: tuple[int, ...] = (0,)  # one recogniser per ratio and seed, all on the ratio's one set of staves
+    bootstrap: int = 2000  # resamples of (seeds, staves) for the CI of a ratio's SER difference
     recognizer: RecognizerSettings = RecognizerSettings()
     checkpoint: str = ""  # GAN checkpoint that draws the generated glyphs
     gold: str = ""
@@ -54,35 +60,44 @@ class StaffBenchConfig:
     def __post_init__(self) -> None:
         if not self.ratios or any(not 0.0 <= r <= 1.0 for r in self.ratios):
             raise BenchmarkError(f"ratios must be in [0, 1], got {list(self.ratios)}")
-        for name in ("staves", "steps", "batch_size"):
+        for name in ("staves", "steps", "batch_size", "bootstrap"):
             if getattr(self, name) < 1:
                 raise BenchmarkError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if not self.seeds or len(set(self.seeds)) != len(self.seeds):
+            raise BenchmarkError(f"seeds must be distinct and at least one, got {list(self.seeds)}")
 
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
-        d["ratios"] = list(self.ratios)
+        d["ratios"], d["seeds"] = list(self.ratios), list(self.seeds)
         d["recognizer"] = self.recognizer.to_dict()
         return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "StaffBenchConfig":
         d = dict(d)
-        return cls(**{**d, "ratios": tuple(d["ratios"]), "recognizer": RecognizerSettings.from_dict(d["recognizer"])})
+        return cls(**{**d, "ratios": tuple(d["ratios"]), "seeds": tuple(d["seeds"]),
+                      "recognizer": RecognizerSettings.from_dict(d["recognizer"])})
 
     def replace(self, **overrides: Any) -> "StaffBenchConfig":
         return dataclasses.replace(self, **{k: v for k, v in overrides.items() if v is not None})
 
-    def training_key(self, ratio: float) -> str:
-        """What decides one ratio's recogniser: a saved file with this key is reused, not retrained. The GAN counts
-        by its content, not its path (a new GAN at the same path is retrained for), and not at all at ratio 0,
-        where the staves are plain Mashcima's."""
-        fields = {k: v for k, v in self.to_dict().items() if k not in ("preset", "ratios", "gold", "checkpoint")}
+    def training_key(self, ratio: float, seed: int) -> str:
+        """What decides one recogniser: a saved file with this key is reused, not retrained. The GAN and the
+        annotations count by content, not path (a new GAN at the same path is retrained for), and the GAN not at
+        all at ratio 0, where the staves are plain Mashcima's."""
+        fields = {k: v for k, v in self.to_dict().items()
+                  if k not in ("preset", "ratios", "gold", "checkpoint", "seeds", "bootstrap", "annotations")}
         gan = checkpoint_content(self.checkpoint) if ratio > 0 else None
-        return hashlib.sha256(json.dumps({**fields, "ratio": ratio, "gan": gan}, sort_keys=True).encode()).hexdigest()[:16]
+        key = {**fields, "ratio": ratio, "seed": seed, "gan": gan, "annotations": self.annotations_content()}
+        return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
+
+    def annotations_content(self) -> str | None:
+        """sha256 of the annotation file (None: Mashcima's random annotations)."""
+        return checkpoint_content(self.annotations) if self.annotations else None
 
 
 def checkpoint_content(path: str) -> str:
-    """sha256 of a GAN checkpoint file ("" when there is none)."""
+    """sha256 of a file such as a GAN checkpoint ("" when there is none)."""
     from gan.provenance import file_sha256
 
     return file_sha256(path) if path and Path(path).is_file() else ""
@@ -93,12 +108,16 @@ PRESETS: dict[str, StaffBenchConfig] = {
     "smoke": StaffBenchConfig(preset="smoke", ratios=(0.0, 1.0), staves=4, steps=3, batch_size=2,
                               recognizer=RecognizerSettings(height=32, channels=(4, 8, 8, 8), lstm_hidden=8,
                                                             lstm_layers=1)),
-    # ~1 h on 2 CPU cores end to end: 3000 staves x 3 ratios rendered (2 workers), 3 recognisers of ~13 min
-    "cpu": StaffBenchConfig(preset="cpu", staves=3000, steps=6000),
-    # one GPU: Mashcima-paper-sized data and training (rendering stays on CPU workers)
-    "gpu": StaffBenchConfig(preset="gpu", staves=20000, steps=60000, batch_size=32, lr=5e-4,
-                            recognizer=RecognizerSettings(height=64, channels=(32, 64, 128, 192), lstm_hidden=256,
-                                                          lstm_layers=2)),
+    # 2-core CPU, <= 3 h: ratios 0 and 0.5, 3 recogniser seeds each, on real-music annotations of real staff
+    # length (--annotations from `ganmash annotations from-corpus`); a 6-conv, 2-layer BiLSTM CRNN like Mashcima's
+    "cpu": StaffBenchConfig(preset="cpu", ratios=(0.0, 0.5), staves=2000, steps=3000, batch_size=8, seeds=(0, 1, 2),
+                            recognizer=RecognizerSettings(height=64, channels=(16, 32, 48, 64, 64, 96),
+                                                          lstm_hidden=128, lstm_layers=2)),
+    # one GPU: >= 20k staves per ratio (rendering stays on CPU workers)
+    "gpu": StaffBenchConfig(preset="gpu", ratios=(0.0, 0.5), staves=20000, steps=40000, batch_size=32, lr=5e-4,
+                            seeds=(0, 1, 2),
+                            recognizer=RecognizerSettings(height=64, channels=(32, 64, 96, 128, 128, 192),
+                                                          lstm_hidden=256, lstm_layers=2)),
 }
 
 
@@ -202,14 +221,14 @@ def _jittered(image: np.ndarray, rng: np.random.Generator, jitter: float) -> np.
 
 
 def train_recognizer(images: list[np.ndarray], labels: list[list[int]], codec: TokenCodec, config: StaffBenchConfig,
-                     device: torch.device, progress: bool = True,
+                     device: torch.device, seed: int, progress: bool = True,
                      on_log: Callable[[dict[str, Any]], None] = lambda r: None,
                      log_every: int = 250) -> StaffRecognizer:
     """``config.steps`` Adam steps of CTC on random batches; logs mean loss and throughput every ``log_every``."""
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(config.seed)
+        torch.manual_seed(seed)
         model = StaffRecognizer(len(codec.vocabulary), config.recognizer).to(device)
-    rng = np.random.default_rng(config.seed)
+    rng = np.random.default_rng(seed)
     opt = torch.optim.Adam(model.parameters(), lr=config.lr)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=config.lr, total_steps=config.steps, pct_start=0.1)
     model.train()
@@ -237,9 +256,62 @@ def train_recognizer(images: list[np.ndarray], labels: list[list[int]], codec: T
     return model.eval()
 
 
+# -- statistics ---------------------------------------------------------------------------------------------------
+def _mean_std(values: Sequence[float]) -> dict[str, float]:
+    v = np.asarray(values, np.float64)
+    return {"mean": round(float(v.mean()), 4), "std": round(float(v.std(ddof=1)) if len(v) > 1 else 0.0, 4)}
+
+
+def paired_bootstrap(differences: np.ndarray, resamples: int, rng: np.random.Generator) -> dict[str, Any]:
+    """Mean and 95 % percentile interval of a (seeds, staves) array of paired SER differences, resampling seeds
+    and staves with replacement (the two sources of noise: which recogniser, which test staff)."""
+    k, n = differences.shape
+    means = np.empty(resamples)
+    for b in range(resamples):
+        means[b] = differences[rng.integers(k, size=k)][:, rng.integers(n, size=n)].mean()
+    lo, hi = np.percentile(means, [2.5, 97.5])
+    return {"mean": round(float(differences.mean()), 4), "ci95": [round(float(lo), 4), round(float(hi), 4)],
+            "seeds": k, "staves": n, "resamples": resamples}
+
+
+def _quartiles(values: Sequence[float]) -> dict[str, float]:
+    q = np.percentile(np.asarray(values, np.float64), [0, 25, 50, 75, 100])
+    return dict(zip(("min", "q1", "median", "q3", "max"), (round(float(x), 1) for x in q)))
+
+
+def summarise_runs(runs: Sequence[dict[str, Any]], config: StaffBenchConfig) -> list[dict[str, Any]]:
+    """Per ratio: SER mean and std over seeds, SER per gold writer, and (after the first ratio) the paired
+    bootstrap CI of its SER difference from the first ratio, over the seeds both have."""
+    rng = np.random.default_rng(0)
+    by = {(r["ratio"], r["seed"]): r for r in runs}
+    base = config.ratios[0]
+    out = []
+    for ratio in config.ratios:
+        mine = [by[(ratio, s)] for s in config.seeds if (ratio, s) in by]
+        scored = [[st for st in r["staves"] if "ser" in st] for r in mine]
+        per_writer: dict[str, list[float]] = {}
+        for rows in scored:
+            for st in rows:
+                per_writer.setdefault(str(st["writer"]), []).append(st["ser"])
+        entry: dict[str, Any] = {
+            "ratio": ratio, "seeds": [r["seed"] for r in mine],
+            "ser": _mean_std([r["ser"] for r in mine]), "ser_pitchless": _mean_std([r["ser_pitchless"] for r in mine]),
+            "ser_per_writer": {w: round(float(np.mean(v)), 4) for w, v in sorted(per_writer.items())},
+            "staves_scored": mine[0]["staves_scored"], "share_unreachable": mine[0]["share_unreachable"],
+            "final_loss": _mean_std([r["final_loss"] for r in mine]),
+            "train_seconds": round(sum(r["train_seconds"] for r in mine), 1)}
+        paired = [s for s in entry["seeds"] if (base, s) in by]
+        if ratio != base and paired:
+            diff = np.array([[a["ser"] - b["ser"] for a, b in zip(by[(ratio, s)]["staves"], by[(base, s)]["staves"])
+                              if "ser" in a] for s in paired])
+            entry["ser_minus_first_ratio"] = paired_bootstrap(diff, config.bootstrap, rng)
+        out.append(entry)
+    return out
+
+
 # -- the benchmark ------------------------------------------------------------------------------------------------
-def ratio_name(ratio: float) -> str:
-    return f"ratio{ratio:.2f}"
+def recognizer_name(ratio: float, seed: int) -> str:
+    return f"recognizer_ratio{ratio:.2f}_seed{seed}.pt"
 
 
 def _render(config: StaffBenchConfig, ratio: float, work: Path, muscima_pp: Path, device: str, workers: int,
@@ -248,10 +320,13 @@ def _render(config: StaffBenchConfig, ratio: float, work: Path, muscima_pp: Path
     from symbol_sources.staves import StaffJob, synthesize_staves
 
     gan = checkpoint_content(config.checkpoint) if ratio > 0 else ""
-    # the GAN's content names the folder: staves drawn by another GAN at the same path are never resumed into
-    folder = work / (f"ratio_{ratio:.2f}" + (f"-{gan[:12]}" if gan else ""))
+    notes = config.annotations_content() or ""
+    # the GAN's and the annotations' content name the folder: staves drawn by another GAN, or from another
+    # annotation file, at the same path are never resumed into
+    folder = work / (f"ratio_{ratio:.2f}" + (f"-{gan[:12]}" if gan else "") + (f"-a{notes[:12]}" if notes else ""))
     job = StaffJob(count=config.staves, ratio=ratio, seed=config.staff_seed, mode="training",
-                   checkpoint=config.checkpoint, checkpoint_sha256=gan)
+                   checkpoint=config.checkpoint, checkpoint_sha256=gan,
+                   annotations=config.annotations or None)
     synthesize_staves(None, job, folder, resume=True, progress=progress, workers=workers,
                       repo_factory=lambda: open_mixed_repository(config.checkpoint, muscima_pp, ratio=ratio,
                                                                  device=device, seed=config.staff_seed,
@@ -267,13 +342,16 @@ def _plot(results: dict[str, Any], path: Path) -> None:
 
     ratios = [r["ratio"] for r in results["ratios"]]
     fig, ax = plt.subplots(figsize=(5, 3.4), dpi=120)
-    ax.plot(ratios, [r["ser"] for r in results["ratios"]], "o-", label="SER")
-    ax.plot(ratios, [r["ser_pitchless"] for r in results["ratios"]], "s--", label="SER, pitch ignored")
+    for key, style, label in (("ser", "o-", "SER"), ("ser_pitchless", "s--", "SER, pitch ignored")):
+        ax.errorbar(ratios, [r[key]["mean"] for r in results["ratios"]], yerr=[r[key]["std"] for r in results["ratios"]],
+                    fmt=style, capsize=3, label=f"{label} (mean ± std over seeds)")
+    for run in results["runs"]:  # each seed's recogniser
+        ax.plot(run["ratio"], run["ser"], ".", color="gray", alpha=0.6)
     ax.set_xlabel("share of glyphs drawn by the GAN (ratio)")
     ax.set_ylabel("symbol error rate (lower is better)")
     ax.set_title(f"{results['staves_scored']} real staves, writers {results['gold_writers']}", fontsize=9)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=7)
     fig.tight_layout()
     atomic_write(path, lambda f: fig.savefig(f, format="png"))
     plt.close(fig)
@@ -281,40 +359,63 @@ def _plot(results: dict[str, Any], path: Path) -> None:
 
 def _markdown(results: dict[str, Any]) -> str:
     c = results["config"]
+    t, g = results["training_staves"], results["gold_staves"]
     lines = [f"# Staff recognition on real CVC-MUSCIMA staves ({c['preset']} preset)", "",
-             f"Recogniser: CRNN + CTC, {c['steps']} steps of batch {c['batch_size']} on {c['staves']} Mashcima "
-             f"staves per ratio (same annotations and seeds for every ratio). Test: "
+             f"Recogniser: CRNN + CTC ({len(c['recognizer']['channels'])} conv layers, {c['recognizer']['lstm_layers']}"
+             f"-layer BiLSTM, {c['recognizer']['height']} px), {c['steps']} steps of batch {c['batch_size']} on "
+             f"{c['staves']} Mashcima staves per ratio, one recogniser per seed {c['seeds']} (same staves, "
+             f"annotations and seeds for every ratio). Annotations: {results['annotations']['source']}. Test: "
              f"{results['staves_scored']} gold staves of writers {results['gold_writers']} "
-             f"({results['blank_staves_skipped']} blank skipped). Gold tokens no recogniser here can output (outside "
-             "the vocabulary or never in its training staves) count as errors: their share is in the last column.",
-             "",
-             "| GAN ratio | SER | SER, pitch ignored | training loss (last) | train time (s) | unreachable gold |",
-             "|---:|---:|---:|---:|---:|---:|"]
+             f"({results['blank_staves_skipped']} blank skipped). Gold tokens no recogniser here can output count as "
+             "errors (their share: last column).", "",
+             f"Training staves: tokens median {t['tokens']['median']} (quartiles {t['tokens']['q1']}–{t['tokens']['q3']}), "
+             f"width median {t['width_px']['median']} px; gold staves: tokens median {g['tokens']['median']} "
+             f"({g['tokens']['q1']}–{g['tokens']['q3']}), width median {g['width_px']['median']} px.", "",
+             f"| GAN ratio | SER (mean ± std over seeds) | SER, pitch ignored | SER − ratio {c['ratios'][0]:.2f} "
+             "(paired bootstrap 95 % CI) | SER per writer | train time (s) | unreachable gold |",
+             "|---:|---:|---:|---:|---|---:|---:|"]
     for r in results["ratios"]:
-        lines.append(f"| {r['ratio']:.2f} | {r['ser']:.3f} | {r['ser_pitchless']:.3f} | "
-                     f"{r['final_loss']:.3f} | {r['train_seconds']:.0f} | {r['share_unreachable']:.1%} |")
+        d = r.get("ser_minus_first_ratio")
+        diff = f"{d['mean']:+.3f} [{d['ci95'][0]:+.3f}, {d['ci95'][1]:+.3f}]" if d else "–"
+        writers = ", ".join(f"{w}: {v:.3f}" for w, v in r["ser_per_writer"].items())
+        lines.append(f"| {r['ratio']:.2f} | {r['ser']['mean']:.3f} ± {r['ser']['std']:.3f} | "
+                     f"{r['ser_pitchless']['mean']:.3f} ± {r['ser_pitchless']['std']:.3f} | {diff} | {writers} | "
+                     f"{r['train_seconds']:.0f} | {r['share_unreachable']:.1%} |")
     return "\n".join(lines) + "\n"
+
+
+def _training_staves_shape(folder: Path) -> dict[str, Any]:
+    from symbol_sources.staves import read_manifest
+
+    rows = [r for r in read_manifest(folder) if "file" in r]
+    return {"staves": len(rows), "tokens": _quartiles([len(r["annotation"].split()) for r in rows]),
+            "width_px": _quartiles([r["width"] for r in rows]), "height_px": _quartiles([r["height"] for r in rows])}
 
 
 def run_staff_benchmark(config: StaffBenchConfig, out: str | os.PathLike, work: str | os.PathLike,
                         muscima_pp: str | os.PathLike, device: str = "auto", workers: int = 1,
                         overwrite: bool = False, progress: bool = True, log: Callable[[str], None] = print,
                         real_repository: Any = None) -> dict[str, Any]:
-    """Render, train and score every ratio of ``config``; see the module docstring.
+    """Render, train and score every ratio and seed of ``config``; see the module docstring.
 
     ``real_repository``: an already built ``mashcima.SymbolRepository`` to draw real symbols from
     (default: built here over all training writers of ``muscima_pp``).
     """
+    from gan.provenance import provenance
     from symbol_sources import load_muscima_pp
     from symbol_sources.mashcima_repository import build_mashcima_repository
     from symbol_sources.real_staves import load_gold_staves
 
     out, work, muscima_pp = Path(out), Path(work), Path(muscima_pp)
     dev = resolve_device(device)
+    if config.annotations and not Path(config.annotations).is_file():
+        raise BenchmarkError(f"annotation file {config.annotations} does not exist")
     # the cheap checks first: a bad gold row must not cost an hour of rendering and training
     log(f"rendering the gold staves of {config.gold} from MUSCIMA++")
     gold, gold_images = load_gold_staves(config.gold, load_muscima_pp(muscima_pp))
-    prepare_results_folder(out, config.to_dict(), overwrite, is_output=lambda name: name.startswith("recognizer_")
+    # more seeds extend a finished run: every recogniser is keyed on its own settings
+    prepare_results_folder(out, config.to_dict(), overwrite, resumable_fields=("seeds", "bootstrap"),
+                           is_output=lambda name: name.startswith("recognizer_")
                            or name in (CONFIG, METRICS, "results.json", "results.md", "ser.png"))
     codec = TokenCodec(mashcima_vocabulary())
 
@@ -325,51 +426,63 @@ def run_staff_benchmark(config: StaffBenchConfig, out: str | os.PathLike, work: 
             real.append(build_mashcima_repository(muscima_pp))
         return real[0]
 
-    per_ratio = []
+    runs, shapes = [], {}
     for ratio in config.ratios:
-        model_path = out / f"recognizer_{ratio_name(ratio)}.pt"
-        key = config.training_key(ratio)
-        recognizer = None
-        if model_path.is_file():
-            loaded = load_recognizer(model_path, dev)
-            if loaded.info.get("training_key") == key:
-                recognizer = loaded
-                log(f"ratio {ratio:.2f}: reusing {model_path}")
-        if recognizer is None:
-            log(f"ratio {ratio:.2f}: rendering {config.staves} staves into {work}")
-            folder = _render(config, ratio, work, muscima_pp, device, workers, real_repo, progress)
-            images, labels = read_staves(folder, config.recognizer.height, codec)
-            log(f"ratio {ratio:.2f}: training the recogniser on {len(images)} staves ({config.steps} steps)")
-            t0 = time.perf_counter()
-            last: dict[str, Any] = {}
+        staves: tuple[list[np.ndarray], list[list[int]]] | None = None  # read once per ratio, if any seed trains
+        for seed in config.seeds:
+            model_path = out / recognizer_name(ratio, seed)
+            key = config.training_key(ratio, seed)
+            recognizer = None
+            if model_path.is_file():
+                loaded = load_recognizer(model_path, dev)
+                if loaded.info.get("training_key") == key:
+                    recognizer = loaded
+                    log(f"ratio {ratio:.2f}, seed {seed}: reusing {model_path}")
+            if recognizer is None:
+                if staves is None:
+                    log(f"ratio {ratio:.2f}: rendering {config.staves} staves into {work}")
+                    folder = _render(config, ratio, work, muscima_pp, device, workers, real_repo, progress)
+                    shapes.setdefault("training", _training_staves_shape(folder))
+                    staves = read_staves(folder, config.recognizer.height, codec)
+                images, labels = staves
+                log(f"ratio {ratio:.2f}, seed {seed}: training the recogniser on {len(images)} staves "
+                    f"({config.steps} steps)")
+                t0 = time.perf_counter()
+                last: dict[str, Any] = {}
 
-            def on_log(record: dict[str, Any], ratio: float = ratio) -> None:
-                last.update(record)
-                append_jsonl(out / METRICS, {"ratio": ratio, **record})
+                def on_log(record: dict[str, Any], ratio: float = ratio, seed: int = seed) -> None:
+                    last.update(record)
+                    append_jsonl(out / METRICS, {"ratio": ratio, "seed": seed, **record})
 
-            model = train_recognizer(images, labels, codec, config, dev, progress, on_log)
-            trained = sorted({codec.vocabulary[t - 1] for seq in labels for t in seq})
-            info = {"training_key": key, "ratio": ratio, "training_staves": len(images), "steps": config.steps,
-                    "trained_tokens": trained,
-                    "final_loss": last.get("loss"), "train_seconds": round(time.perf_counter() - t0, 1),
-                    "config": config.to_dict()}
-            save_recognizer(model_path, model, codec, config.recognizer, info)
-            recognizer = load_recognizer(model_path, dev)
-        scored = evaluate_recognizer(recognizer, gold, gold_images)
-        log(f"ratio {ratio:.2f}: SER {scored['ser']:.3f}, pitch ignored {scored['ser_pitchless']:.3f}")
-        per_ratio.append({"ratio": ratio, "recognizer": model_path.name, **{
-            k: recognizer.info.get(k) for k in ("training_staves", "final_loss", "train_seconds")}, **scored})
-
-    first = per_ratio[0]
-    from gan.provenance import provenance
-
+                model = train_recognizer(images, labels, codec, config, dev, seed, progress, on_log)
+                trained = sorted({codec.vocabulary[t - 1] for seq in labels for t in seq})
+                info = {"training_key": key, "ratio": ratio, "seed": seed, "training_staves": len(images),
+                        "steps": config.steps, "trained_tokens": trained, "final_loss": last.get("loss"),
+                        "train_seconds": round(time.perf_counter() - t0, 1), "config": config.to_dict()}
+                save_recognizer(model_path, model, codec, config.recognizer, info)
+                recognizer = load_recognizer(model_path, dev)
+            scored = evaluate_recognizer(recognizer, gold, gold_images)
+            log(f"ratio {ratio:.2f}, seed {seed}: SER {scored['ser']:.3f}, pitch ignored {scored['ser_pitchless']:.3f}")
+            runs.append({"ratio": ratio, "seed": seed, "recognizer": model_path.name, **{
+                k: recognizer.info.get(k) for k in ("training_staves", "final_loss", "train_seconds")}, **scored})
+    if "training" not in shapes:  # every recogniser was reused: the first ratio's staves are there to describe
+        shapes["training"] = _training_staves_shape(_render(config, config.ratios[0], work, muscima_pp, device,
+                                                             workers, real_repo, progress))
+    first = runs[0]
     results = {
         "config": config.to_dict(), "device": str(dev), "gold_file": config.gold,
         "provenance": {**provenance(), "checkpoint_sha256": checkpoint_content(config.checkpoint)},
+        "annotations": {"source": config.annotations or "Mashcima's random annotations",
+                        "sha256": config.annotations_content()},
         "gold_writers": sorted({g.writer for g in gold}),
         **{k: first[k] for k in ("staves_scored", "blank_staves_skipped", "gold_tokens",
                                  "gold_tokens_outside_vocabulary")},
-        "ratios": per_ratio,
+        "training_staves": shapes["training"],
+        "gold_staves": {"tokens": _quartiles([len(g.tokens) for g in gold if g.tokens]),
+                        "width_px": _quartiles([im.shape[1] for im in gold_images]),
+                        "height_px": _quartiles([im.shape[0] for im in gold_images])},
+        "ratios": summarise_runs(runs, config),
+        "runs": runs,
     }
     atomic_write_json(out / "results.json", results)
     atomic_write_bytes(out / "results.md", _markdown(results).encode())

@@ -62,10 +62,13 @@ class StaffRecognizer(nn.Module):
         blocks: list[nn.Module] = []
         c_in, h = 1, settings.height
         for i, c in enumerate(settings.channels):
-            pool = (2, 2) if i < 2 else (2, 1)  # two width halvings: ~4 px of 64-high staff per time step
-            blocks += [nn.Conv2d(c_in, c, 3, 1, 1, bias=False), nn.BatchNorm2d(c), nn.ReLU(inplace=True),
-                       nn.MaxPool2d(pool)]
-            c_in, h = c, h // 2
+            # two width halvings (~4 px of a 64-high staff per time step), four height halvings; layers beyond the
+            # fourth add depth without pooling (Mashcima's recogniser has 6 conv layers)
+            pool = (2, 2) if i < 2 else (2, 1) if i < 4 else None
+            blocks += [nn.Conv2d(c_in, c, 3, 1, 1, bias=False), nn.BatchNorm2d(c), nn.ReLU(inplace=True)]
+            if pool:
+                blocks.append(nn.MaxPool2d(pool))
+            c_in, h = c, h // 2 if pool else h
         self.conv = nn.Sequential(*blocks)
         self.lstm = nn.LSTM(c_in * h, settings.lstm_hidden, num_layers=settings.lstm_layers, bidirectional=True,
                             batch_first=True, dropout=settings.dropout if settings.lstm_layers > 1 else 0.0)
@@ -77,7 +80,7 @@ class StaffRecognizer(nn.Module):
         return widths // 4
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        f = self.conv(x)  # (B, C, H/16, W/4)
+        f = self.conv(x)  # (B, C, H/16, W/4) with 4+ conv layers
         f = f.flatten(1, 2).transpose(1, 2)  # (B, T=W/4, C*H/16)
         f, _ = self.lstm(self.dropout(f))  # (B, T, 2*hidden)
         return self.head(self.dropout(f))  # (B, T, n_tokens + 1): log-softmax is CTC's business

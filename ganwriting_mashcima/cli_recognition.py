@@ -9,7 +9,7 @@ import click
 
 from ganwriting_mashcima.cli_benchmark import RESUME_BENCHMARK, number_list, portable_path
 from ganwriting_mashcima.errors import exit_130_on_ctrl_c, one_line_errors, refuse_existing
-from ganwriting_mashcima.options import DEFAULT_GOLD, LazyChoice, SeedRange, device_option, muscima_pp_option
+from ganwriting_mashcima.options import DEFAULT_GOLD, LazyChoice, device_option, muscima_pp_option
 
 IMAGE_SUFFIXES = (".png",)
 
@@ -22,12 +22,16 @@ def _muscima(muscima_pp: Path | None) -> Path:
 
 @click.command()
 @click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Results folder: config.json, metrics.jsonl, results.json/.md, ser.png, recognizer_ratio*.pt.")
+              help="Results folder: config.json, metrics.jsonl, results.json/.md, ser.png, recognizer_ratio*_seed*.pt.")
 @click.option("--work", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Where the rendered training staves go (large). [default: runs/<name of --out>-staves]")
 @click.option("--preset", type=LazyChoice("experiments.staff_benchmark", "PRESETS"), default="cpu", show_default=True,
-              help="smoke: seconds (tests); cpu: ~1 h on 2 cores; gpu: a CUDA machine.")
-@click.option("--ratios", callback=number_list(float, "ratios in [0, 1]"), default=None, help="Comma-separated GAN ratios. [default: 0,0.5,1]")
+              help="smoke: seconds (tests); cpu: <= 3 h on 2 cores; gpu: a CUDA machine.")
+@click.option("--ratios", callback=number_list(float, "ratios in [0, 1]"), default=None,
+              help="Comma-separated GAN ratios; the first is the baseline of the paired CIs. [default: preset's]")
+@click.option("--annotations", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
+              help="Annotation file (one staff per line), e.g. from `ganmash annotations from-corpus`. "
+                   "[default: Mashcima's random annotations]")
 @click.option("--staves", type=click.IntRange(min=1), default=None, help="Staves rendered per ratio. [default: preset's]")
 @click.option("--steps", type=click.IntRange(min=1), default=None, help="Recogniser training steps. [default: preset's]")
 @click.option("--checkpoint", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -35,27 +39,31 @@ def _muscima(muscima_pp: Path | None) -> Path:
 @click.option("--gold", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_GOLD, show_default=True,
               help="Gold TSV (writer, page, staff, annotation) of the real test staves.")
 @muscima_pp_option
-@click.option("--seed", type=SeedRange, default=None, help="Recogniser seed. [default: 0]")
+@click.option("--seeds", callback=number_list(int, "seeds"), default=None,
+              help="Comma-separated recogniser seeds, one recogniser per ratio and seed. [default: preset's]")
 @click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True,
               help="Processes rendering staves (CPU).")
 @device_option
 @click.option("--overwrite", is_flag=True, help="Start over in an --out that holds a run with other settings.")
 @one_line_errors
 @exit_130_on_ctrl_c(RESUME_BENCHMARK)
-def staves(out: Path, work: Path | None, preset: str, ratios: tuple[float, ...] | None, staves: int | None,
-           steps: int | None, checkpoint: Path | None, gold: Path, muscima_pp: Path | None, seed: int | None,
-           workers: int, device: str, overwrite: bool) -> None:
+def staves(out: Path, work: Path | None, preset: str, ratios: tuple[float, ...] | None,
+           annotations: Path | None, staves: int | None, steps: int | None, checkpoint: Path | None, gold: Path,
+           muscima_pp: Path | None, seeds: tuple[int, ...] | None, workers: int, device: str,
+           overwrite: bool) -> None:
     """Staff recognition SER on real CVC-MUSCIMA staves versus the GAN ratio of the training staves.
 
-    For each ratio, renders the same Mashcima staves (same annotations and seeds, real symbols only from
-    training writers), trains a CRNN + CTC recogniser on them, and scores it on the gold staves of
-    evaluation writers. Re-running the same command resumes where it stopped.
+    For each ratio, renders the same Mashcima staves once (same annotations and seeds, real symbols only from
+    training writers), trains a CRNN + CTC recogniser on them per seed, and scores each on the gold staves of
+    evaluation writers: SER mean ± std over seeds, per writer, and a paired bootstrap CI of each ratio's SER
+    difference from the first ratio. Re-running the same command resumes where it stopped; more seeds extend it.
 
     \b
     Examples:
-      ganmash benchmark staves --out results/staves-cpu --preset cpu
-      ganmash benchmark staves --out results/staves-gpu --preset gpu --workers 16
-      ganmash benchmark staves --out results/more --ratios 0,0.25,0.5 --staves 2000
+      ganmash annotations from-corpus --out runs/annotations/train.txt
+      ganmash benchmark staves --out results/staves-cpu --preset cpu --annotations runs/annotations/train.txt
+      ganmash benchmark staves --out results/staves-gpu --preset gpu --workers 16 --annotations ...
+      ganmash benchmark staves --out results/more --ratios 0,0.25,0.5 --staves 2000 --seeds 0,1,2,3
     """
     from experiments.staff_benchmark import PRESETS, run_staff_benchmark
     from ganwriting_mashcima.provider import default_checkpoint
@@ -63,14 +71,19 @@ def staves(out: Path, work: Path | None, preset: str, ratios: tuple[float, ...] 
     ck = Path(checkpoint) if checkpoint is not None else default_checkpoint()
     if not ck.is_file():
         raise FileNotFoundError(f"checkpoint {ck} does not exist")
-    config = PRESETS[preset].replace(ratios=ratios, staves=staves, steps=steps, seed=seed,
+    config = PRESETS[preset].replace(ratios=ratios, staves=staves, steps=steps, seeds=seeds,
+                                     annotations=portable_path(annotations) if annotations else None,
                                      checkpoint=portable_path(ck), gold=portable_path(gold))
     work = work if work is not None else Path("runs") / f"{out.name}-staves"
     results = run_staff_benchmark(config, out, work, _muscima(muscima_pp), device=device, workers=workers,
                                   overwrite=overwrite, log=click.echo)
     click.echo(f"wrote {out}/results.json, results.md, ser.png")
     for r in results["ratios"]:
-        click.echo(f"  ratio {r['ratio']:.2f}: SER {r['ser']:.3f} (pitch ignored {r['ser_pitchless']:.3f})")
+        d = r.get("ser_minus_first_ratio")
+        click.echo(f"  ratio {r['ratio']:.2f}: SER {r['ser']['mean']:.3f} ± {r['ser']['std']:.3f} over seeds "
+                   f"{r['seeds']} (pitch ignored {r['ser_pitchless']['mean']:.3f})"
+                   + (f"; minus ratio {results['ratios'][0]['ratio']:.2f}: {d['mean']:+.3f}, 95 % CI "
+                      f"[{d['ci95'][0]:+.3f}, {d['ci95'][1]:+.3f}]" if d else ""))
 
 
 @click.command()
@@ -92,9 +105,9 @@ def recognize(model: Path, gold: Path | None, images: Path | None, out: Path, mu
 
     \b
     Examples:
-      ganmash recognize --model results/staves-cpu/recognizer_ratio0.50.pt \\
+      ganmash recognize --model results/staves-cpu/recognizer_ratio0.50_seed0.pt \\
           --gold ../shared/cvc-muscima-gold/dev.tsv --out ser.json
-      ganmash recognize --model results/staves-cpu/recognizer_ratio0.50.pt --images my_scans/ --out preds.tsv
+      ganmash recognize --model results/staves-cpu/recognizer_ratio0.50_seed0.pt --images my_scans/ --out preds.tsv
     """
     import cv2
 

@@ -139,7 +139,7 @@ def test_recogniser_output_has_a_time_step_per_four_columns():
 def tiny_config(**kw):
     from experiments.staff_benchmark import PRESETS
 
-    return PRESETS["smoke"].replace(gold=str(GOLD), **kw)
+    return PRESETS["smoke"].replace(gold=str(GOLD), seeds=(0, 1), bootstrap=200, **kw)
 
 
 def test_training_lowers_the_ctc_loss_on_real_mashcima_staves(real_repository, smoke_checkpoint, tmp_path):
@@ -155,7 +155,7 @@ def test_training_lowers_the_ctc_loss_on_real_mashcima_staves(real_repository, s
     images, labels = read_staves(tmp_path / "staves", config.recognizer.height, codec)
     torch.set_num_threads(1)
     log: list[dict] = []
-    train_recognizer(images, labels, codec, config, torch.device("cpu"), progress=False, on_log=log.append,
+    train_recognizer(images, labels, codec, config, torch.device("cpu"), 0, progress=False, on_log=log.append,
                      log_every=30)
     assert log[-1]["loss"] < 0.6 * log[0]["loss"]
 
@@ -203,13 +203,41 @@ def test_benchmark_writes_results_plot_and_a_recogniser_per_ratio(smoke_benchmar
     root, results, _ = smoke_benchmark
     out = root / "out"
     for name in ("config.json", "metrics.jsonl", "results.json", "results.md", "ser.png",
-                 "recognizer_ratio0.00.pt", "recognizer_ratio1.00.pt"):
+                 "recognizer_ratio0.00_seed0.pt", "recognizer_ratio1.00_seed0.pt"):
         assert (out / name).is_file(), name
     assert [r["ratio"] for r in results["ratios"]] == [0.0, 1.0]
+    assert [(r["ratio"], r["seed"]) for r in results["runs"]] == [(0.0, 0), (0.0, 1), (1.0, 0), (1.0, 1)]
     assert results["staves_scored"] == 48
-    for r in results["ratios"]:  # each ratio's SER is the mean over its scored (non-blank) staves
+    for r in results["runs"]:  # each recogniser's SER is the mean over its scored (non-blank) staves
         assert r["ser"] == pytest.approx(sum(s["ser"] for s in r["staves"] if "ser" in s) / r["staves_scored"], abs=1e-4)
+    for ratio in results["ratios"]:  # a ratio's SER is the mean over its seeds
+        seeds = [r["ser"] for r in results["runs"] if r["ratio"] == ratio["ratio"]]
+        assert ratio["ser"]["mean"] == pytest.approx(sum(seeds) / 2, abs=1e-4)
     assert json.loads((out / "results.json").read_text())["ratios"][1]["ser"] == results["ratios"][1]["ser"]
+    assert results["provenance"]["checkpoint_sha256"] and results["annotations"]["sha256"] is None
+
+
+def test_the_ratio_after_the_first_gets_a_paired_ci_and_every_ratio_its_ser_per_writer(smoke_benchmark):
+    _, results, _ = smoke_benchmark
+    first, second = results["ratios"]
+    assert "ser_minus_first_ratio" not in first
+    d = second["ser_minus_first_ratio"]
+    runs = {(r["ratio"], r["seed"]): r for r in results["runs"]}
+    assert d["mean"] == pytest.approx(sum(runs[(1.0, s)]["ser"] - runs[(0.0, s)]["ser"] for s in (0, 1)) / 2, abs=1e-3)
+    assert d["ci95"][0] <= d["mean"] <= d["ci95"][1] and d["seeds"] == 2 and d["staves"] == 48
+    assert set(first["ser_per_writer"]) == {"13", "17", "20"}
+
+
+def test_paired_bootstrap_sees_a_consistent_gain_and_not_noise():
+    from experiments.staff_benchmark import paired_bootstrap
+
+    rng = np.random.default_rng(0)
+    gain = -0.05 + 0.02 * rng.normal(size=(3, 48))  # every seed and staff a little better
+    noise = 0.05 * rng.normal(size=(3, 48))
+    ci_gain = paired_bootstrap(gain, 1000, np.random.default_rng(1))["ci95"]
+    ci_noise = paired_bootstrap(noise, 1000, np.random.default_rng(1))["ci95"]
+    assert ci_gain[1] < 0  # entirely below zero
+    assert ci_noise[0] < 0 < ci_noise[1]
 
 
 def test_every_ratio_trains_on_the_same_annotations_and_seeds(smoke_benchmark):
@@ -239,7 +267,7 @@ def test_recognize_transcribes_a_folder_of_images_into_a_tsv(smoke_benchmark, tm
     (tmp_path / "scans").mkdir()
     for name in ("b.png", "a.png"):
         cv2.imwrite(str(tmp_path / "scans" / name), np.full((120, 500), 255, np.uint8))
-    res = CliRunner().invoke(main, ["recognize", "--model", str(root / "out" / "recognizer_ratio0.00.pt"),
+    res = CliRunner().invoke(main, ["recognize", "--model", str(root / "out" / "recognizer_ratio0.00_seed0.pt"),
                                     "--images", str(tmp_path / "scans"), "--out", str(tmp_path / "p.tsv")])
     assert res.exit_code == 0, res.output
     rows = [line.split("\t") for line in (tmp_path / "p.tsv").read_text().splitlines()]
@@ -251,13 +279,14 @@ def test_recognize_scores_a_gold_file(smoke_benchmark, tmp_path, muscima_root):
 
     root, results, _ = smoke_benchmark
     gold = write_gold(tmp_path / "g.tsv", [(13, 2, 0, "clef.G-2 q1 . q3"), (13, 2, 1, "")])
-    res = CliRunner().invoke(main, ["recognize", "--model", str(root / "out" / "recognizer_ratio1.00.pt"),
+    res = CliRunner().invoke(main, ["recognize", "--model", str(root / "out" / "recognizer_ratio1.00_seed0.pt"),
                                     "--gold", str(gold), "--out", str(tmp_path / "r.json"),
                                     "--muscima-pp", str(muscima_root)])
     assert res.exit_code == 0, res.output
     report = json.loads((tmp_path / "r.json").read_text())
     assert report["staves_scored"] == 1 and report["blank_staves_skipped"] == 1
-    assert report["staves"][0]["predicted"] == results["ratios"][1]["staves"][0]["predicted"]
+    ratio1_seed0 = next(r for r in results["runs"] if (r["ratio"], r["seed"]) == (1.0, 0))
+    assert report["staves"][0]["predicted"] == ratio1_seed0["staves"][0]["predicted"]
 
 
 @pytest.mark.parametrize("args, message", [
@@ -272,7 +301,7 @@ def test_recognize_bad_input_is_one_line(smoke_benchmark, smoke_checkpoint, tmp_
     root, _, _ = smoke_benchmark
     write_gold(tmp_path / "bad.tsv", [(13, 77, 0, "q4")])
     subst = {"{gan}": str(smoke_checkpoint), "{tmp}": str(tmp_path),
-             "{model}": str(root / "out" / "recognizer_ratio0.00.pt")}
+             "{model}": str(root / "out" / "recognizer_ratio0.00_seed0.pt")}
     argv = ["recognize", *[_sub(a, subst) for a in args], "--out", str(tmp_path / "o"), "--muscima-pp",
             str(muscima_root)]
     res = CliRunner().invoke(main, argv)

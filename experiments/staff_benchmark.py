@@ -413,8 +413,8 @@ def run_staff_benchmark(config: StaffBenchConfig, out: str | os.PathLike, work: 
     # the cheap checks first: a bad gold row must not cost an hour of rendering and training
     log(f"rendering the gold staves of {config.gold} from MUSCIMA++")
     gold, gold_images = load_gold_staves(config.gold, load_muscima_pp(muscima_pp))
-    # more seeds extend a finished run: every recogniser is keyed on its own settings
-    prepare_results_folder(out, config.to_dict(), overwrite, resumable_fields=("seeds", "bootstrap"),
+    # more ratios or seeds extend a finished run: every recogniser is keyed on its own settings
+    prepare_results_folder(out, config.to_dict(), overwrite, resumable_fields=("ratios", "seeds", "bootstrap"),
                            is_output=lambda name: name.startswith("recognizer_")
                            or name in (CONFIG, METRICS, "results.json", "results.md", "ser.png"))
     codec = TokenCodec(mashcima_vocabulary())

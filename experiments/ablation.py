@@ -33,6 +33,11 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "w_rec-0.1": {**OLD, "w_rec": 0.1},
     "w_wid-0": {**OLD, "w_wid": 0.0, "w_code": 0.0},
     "mode-seeking": {**OLD, "w_ms": 1.0},
+    # the levers that helped, together: the cpu-long recipe at the same length
+    "combined": {**OLD, "style_centering": True, "k_refs": 8, "augment": True, "mbstd_group": 4, "w_rec": 0.1,
+                 "w_ms": 1.0},
+    "combined-ms0.3": {**OLD, "style_centering": True, "k_refs": 8, "augment": True, "mbstd_group": 4, "w_rec": 0.1,
+                       "w_ms": 0.3},
 }
 
 

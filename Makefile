@@ -3,7 +3,9 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 GANMASH := $(VENV)/bin/ganmash
-# A CPU build of torch (a local wheel on our machines, ~200 MB elsewhere). For a CUDA machine:
+# torch first, so no other package pulls its own: a local CPU wheel on our machines, PyPI's default (CUDA on
+# Linux, ~3 GB) elsewhere. A CPU-only build anywhere: make venv TORCH_INDEX=https://download.pytorch.org/whl/cpu
+# For a CUDA machine:
 #   make venv TORCH_SPEC=torch==2.13.0 TORCH_INDEX=https://download.pytorch.org/whl/cu128
 TORCH_SPEC ?= torch==2.13.0
 TORCH_INDEX ?=

@@ -9,7 +9,8 @@ same steps, batch, initialisation and batch-drawing seed, on
 
 and tested on the real glyphs of the held-out evaluation writers (13, 17, 20, 34, 41, 49). Two regimes:
 
-  full       GAN and classifier trained on all training writers (the GAN is a given checkpoint)
+  full       GAN and classifier trained on the GAN's training writers (the GAN is a given checkpoint; writers it
+             kept out for validation are left out of the real set too)
   low-data   both trained on ``low_data_writers`` only; the GAN is trained here, into RUN/low-data-gan/
 
 Each (regime, source, seed) is one line of RUN/metrics.jsonl; a re-run with the same settings skips the lines
@@ -272,7 +273,12 @@ def run_symbol_benchmark(config: SymbolBenchConfig, out: str | os.PathLike, devi
     train_set, eval_set = GlyphSet.load(config.train_data), GlyphSet.load(config.eval_data)
     _check_data(train_set, eval_set, config)
     full_sampler = load_generator(config.checkpoint, dev)
-    _check_sampler(full_sampler, config.checkpoint, train_set, train_set.writer_ids, exact_writers=False)
+    # The full regime is the GAN's training writers: a GAN that kept validation writers out of its training is
+    # compared with real glyphs of the same writers, not of more.
+    full_set = train_set.subset(np.isin(train_set.writers, full_sampler.writers))
+    if not len(full_set.images):
+        raise BenchmarkError(f"{config.checkpoint} was trained on none of the writers of {config.train_data}")
+    _check_sampler(full_sampler, config.checkpoint, full_set, full_set.writer_ids, exact_writers=False)
     if config.low_data_checkpoint:
         _check_sampler(load_generator(config.low_data_checkpoint, "cpu"), config.low_data_checkpoint, train_set,
                        config.low_data_writers, exact_writers=True)
@@ -288,7 +294,7 @@ def run_symbol_benchmark(config: SymbolBenchConfig, out: str | os.PathLike, devi
         todo = [(s, seed) for seed in config.seeds for s in SOURCES if (regime, s, seed) not in done]
         if not todo:
             continue
-        real = train_set if regime == "full" else train_set.subset(np.isin(train_set.writers, config.low_data_writers))
+        real = full_set if regime == "full" else train_set.subset(np.isin(train_set.writers, config.low_data_writers))
         gan_images = gan_labels = None
         if any(s != "real" for s, _ in todo):
             if regime == "low-data" and not (out / LOW_DATA_GLYPHS / "manifest.json").is_file():
@@ -313,7 +319,7 @@ def run_symbol_benchmark(config: SymbolBenchConfig, out: str | os.PathLike, devi
             else:
                 log(line)
         bar.close()
-    return write_results(out, config, classes, eval_set, len(train_set.images),
+    return write_results(out, config, classes, eval_set, len(full_set.images),
                          int(np.isin(train_set.writers, config.low_data_writers).sum()))
 
 
@@ -376,7 +382,7 @@ def _pm(ms: dict[str, float | None]) -> str:
 
 def results_markdown(results: dict[str, Any]) -> str:
     c = results["config"]
-    regime_name = {"full": "full (all training writers)",
+    regime_name = {"full": "full (the GAN's training writers)",
                    "low-data": f"low-data (writers {', '.join(map(str, results['low_data_writers']))})"}
     lines = [f"Glyph classifier on {results['n_eval']} real glyphs of evaluation writers "
              f"{', '.join(map(str, results['eval_writers']))}; mean ± std over seeds {c['seeds']}, "

@@ -60,7 +60,7 @@ def test_smoke_run_has_every_cell_and_writes_the_reports(smoke_run, config):
         assert results["regimes"][regime]["real"]["overall_minus_real"] == 0
     assert json.loads((out / "results.json").read_text()) == results
     md = (out / "results.md").read_text()
-    assert "| full (all training writers) |" in md and "| low-data (writers 2, 3) |" in md
+    assert "| full (the GAN's training writers) |" in md and "| low-data (writers 2, 3) |" in md
     for png in ("accuracy.png", "confusion.png"):
         assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     # the low-data GAN was trained here, on the low-data writers only
@@ -176,3 +176,20 @@ def test_bad_input_is_one_line(case, message, bench_data, smoke_checkpoint, tmp_
     res = CliRunner().invoke(main, argv)
     assert res.exit_code == 1 and isinstance(res.exception, SystemExit), res.output
     assert message in res.output and len(res.output.strip().splitlines()) == 1
+
+
+def test_the_full_regime_uses_only_the_writers_the_gan_was_trained_on(smoke_checkpoint, tmp_path, muscima):
+    from experiments.symbol_benchmark import run_symbol_benchmark
+    from symbol_sources import extract_glyph_set
+
+    classes = list(load_generator(smoke_checkpoint).classes)
+    # writers 1-3 trained the GAN; writer 5 is a training writer it never saw (as a validation writer would be)
+    train_dir = extract_glyph_set(muscima, size=32, classes=classes, writers=[1, 2, 3, 5]).save(tmp_path / "t")
+    eval_dir = extract_glyph_set(muscima, size=32, classes=classes, writers=[13]).save(tmp_path / "e")
+    config = PRESETS["smoke"].replace(train_data=str(train_dir), eval_data=str(eval_dir), seeds=(0,),
+                                      checkpoint=str(smoke_checkpoint), low_data_writers=(2, 3),
+                                      low_data_checkpoint="")
+    results = run_symbol_benchmark(config, tmp_path / "out", device="cpu", progress=False, log=lambda s: None)
+    writer_5 = int((GlyphSet.load(train_dir).writers == 5).sum())
+    assert writer_5 > 0
+    assert results["n_train_real"]["full"] == len(GlyphSet.load(train_dir).images) - writer_5

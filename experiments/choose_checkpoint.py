@@ -1,0 +1,41 @@
+"""Which saved checkpoint of a run to use, chosen on the validation writers only.
+
+    python -m experiments.choose_checkpoint RUN
+
+Reads the validation measures RUN/metrics.jsonl holds for the epochs that have a checkpoint in
+RUN/checkpoints/ (train with ``eval_every`` a divisor of ``save_every``) and picks the epoch with the highest
+score: the mean of median precision and median recall per class, in pixels and in classifier features (variety
+and fidelity weigh alike). Prints a table and the chosen checkpoint's path; never reads the test writers.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+KEYS = ("precision_pixels_gen", "recall_pixels_gen", "precision_classifier_gen", "recall_classifier_gen")
+
+
+def score(measures: dict) -> float:
+    return sum(measures[k] for k in KEYS) / len(KEYS)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("run")
+    args = ap.parse_args()
+    run = Path(args.run)
+    rows = [json.loads(l) for l in (run / "metrics.jsonl").read_text().splitlines() if l.strip()]
+    saved = {int(p.stem.split("_")[1]) for p in (run / "checkpoints").glob("epoch_*.pt")}
+    candidates = {r["epoch"]: r["eval"] for r in rows if "eval" in r and r["epoch"] in saved}
+    if not candidates:
+        raise SystemExit(f"{run} has no validation measures for a saved checkpoint")
+    print("epoch  " + "  ".join(f"{k[:-4]:>22}" for k in KEYS) + "   score")
+    for epoch, m in sorted(candidates.items()):
+        print(f"{epoch:5d}  " + "  ".join(f"{m[k]:22.4f}" for k in KEYS) + f"  {score(m):.4f}")
+    best = max(candidates, key=lambda e: score(candidates[e]))
+    print(f"chosen: epoch {best}: {run / 'checkpoints' / f'epoch_{best:04d}.pt'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -105,6 +105,33 @@ def test_two_epochs_and_resume_for_two_more_is_bit_identical_to_four(glyph_dir, 
     _assert_identical(_weights(tmp_path / "straight" / "latest.pt"), _weights(tmp_path / "split" / "latest.pt"))
 
 
+def test_resume_is_bit_identical_with_the_variety_recipe_on(glyph_dir, tmp_path):
+    """DiffAugment, minibatch std, mode seeking and centred cached style features draw from the trainer's
+    streams and state only, so a resumed run still equals a straight one."""
+    quiet = dict(progress=False, log=lambda s: None)
+    recipe = TINY.replace(augment=True, mbstd_group=4, w_ms=0.3, w_rec=0.1, style_centering=True)
+    train(recipe.replace(epochs=3), glyph_dir, tmp_path / "straight", **quiet)
+    train(recipe.replace(epochs=1), glyph_dir, tmp_path / "split", **quiet)
+    train(recipe.replace(epochs=3), glyph_dir, tmp_path / "split", resume=True, **quiet)
+    _assert_identical(_weights(tmp_path / "straight" / "latest.pt"), _weights(tmp_path / "split" / "latest.pt"))
+
+
+def test_validation_writers_are_not_trained_on(glyph_set):
+    trainer = Trainer(TINY.replace(val_writers=(2,)), glyph_set, torch.device("cpu"))
+    assert trainer.writers == [1] and set(trainer.data.writer_idx.tolist()) == {0}
+    assert len(trainer.data.images) == int((glyph_set.writers == 1).sum())
+
+
+@pytest.mark.parametrize("w_ms", [0.0, 1.0])
+def test_the_mode_seeking_term_is_computed_when_weighted_only(glyph_set, w_ms):
+    trainer = Trainer(TINY.replace(w_ms=w_ms), glyph_set, torch.device("cpu"))
+    trainer.pretrain_writer_identifier(progress=False)
+    idx, refs = trainer.data.epoch_order(1)
+    g_ms = float(trainer.train_step(idx[0], refs[0], 0)["g_ms"])
+    # 1 / (glyph distance / noise distance) between glyphs that differ in noise only: finite, > 0
+    assert (g_ms > 0 and g_ms < float("inf")) if w_ms else g_ms == 0
+
+
 def test_start_epoch_continues_from_that_checkpoint_bit_identically(glyph_dir, tmp_path):
     quiet = dict(progress=False, log=lambda s: None)
     train(TINY.replace(epochs=3), glyph_dir, tmp_path / "a", **quiet)

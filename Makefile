@@ -13,9 +13,23 @@ SHARED_MUSCIMA_PP ?= ../shared/muscima-pp/v1.0
 DEMO_OUT ?= demo_out
 STAMP := $(VENV)/.ganmash-installed
 
-.PHONY: venv data test demo bench clean
+SMASHCIMA_STAMP := $(VENV)/.ganmash-smashcima-installed
+OPENCV_CONTRIB ?= opencv-contrib-python>=4.8,<5
+
+.PHONY: venv venv-smashcima data test demo bench clean
 
 venv: $(STAMP)
+
+# The optional Smashcima backend, on top of `make venv`. opencv-contrib-python goes in last and owns cv2/
+# (mashcima's opencv-python and albumentations' opencv-python-headless write the same files; contrib's are a
+# superset); tests/test_smashcima.py checks that cv2 is contrib's and that mashcima and smashcima both run.
+venv-smashcima: $(SMASHCIMA_STAMP)
+
+$(SMASHCIMA_STAMP): $(STAMP)
+	$(PY) -m pip install -q -e '.[test,smashcima]' 2>&1 | grep -v 'DEPRECATION: mashcima' || true
+	$(PY) -m pip install -q --force-reinstall --no-deps '$(OPENCV_CONTRIB)'
+	$(PY) -c "import cv2, mashcima, smashcima; cv2.ximgproc.thinning"
+	touch $@
 
 # pip<24.1: newer pip (and uv) reject mashcima 1.0.0's malformed metadata.
 $(STAMP): setup.cfg pyproject.toml

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from ganwriting_mashcima.errors import FriendlyGroup, refuse_existing
-from ganwriting_mashcima.options import SeedRange, muscima_pp_option
+from ganwriting_mashcima.options import SeedRange, int_list, muscima_pp_option
 from symbol_sources.locate import EVALUATION_WRITERS, PROJECT_MUSCIMA_PP
 
 # Heavy modules (numpy, OpenCV, torch) are imported inside the commands that need them: `ganmash --help` stays fast.
@@ -15,15 +15,6 @@ from symbol_sources.locate import EVALUATION_WRITERS, PROJECT_MUSCIMA_PP
 
 def _one_line_warning(message, category, filename, lineno, file=None, line=None):
     click.echo(f"ganmash: warning: {message}", err=True)
-
-
-def _int_list(ctx, param, value: str | None) -> list[int] | None:
-    if value is None:
-        return None
-    try:
-        return [int(v) for v in value.replace(",", " ").split()]
-    except ValueError:
-        raise click.BadParameter(f"expected comma-separated writer numbers, got {value!r}") from None
 
 
 def _str_list(ctx, param, value: str | None) -> list[str] | None:
@@ -42,6 +33,7 @@ def main() -> None:
       ganmash data show data/glyphs-64 --out sheet.png
       ganmash train --data data/glyphs-64 --out runs/cpu --preset cpu
       ganmash synthesize-staves --ratio 0.5 --count 100 --out staves
+      ganmash synthesize-pages --musicxml song.musicxml --ratio 0.5 --out pages
       ganmash cache info
       ganmash annotations from-corpus --out runs/annotations/train.txt
     """
@@ -91,9 +83,9 @@ def info(muscima_pp: Path | None) -> None:
 @click.option("--size", type=click.IntRange(8, 512), default=64, show_default=True, help="Glyph side in pixels.")
 @click.option("--classes", callback=_str_list, default=None,
               help="Comma-separated class names. [default: the MUSCIMA++ primitives Mashcima draws]")
-@click.option("--writers", callback=_int_list, default=None,
+@click.option("--writers", callback=int_list, default=None,
               help="Only these writers (explicit: evaluation writers allowed). [default: all training writers]")
-@click.option("--exclude-writers", callback=_int_list, default=None,
+@click.option("--exclude-writers", callback=int_list, default=None,
               help=f"Leave these writers out. [default: {','.join(map(str, EVALUATION_WRITERS))} "
                    "unless --writers is given]")
 @click.option("--from-folders", type=click.Path(file_okay=False, path_type=Path), default=None,
@@ -181,12 +173,14 @@ def _register_commands() -> None:
     from ganwriting_mashcima.cli_benchmark import benchmark
     from ganwriting_mashcima.cli_cache import cache
     from ganwriting_mashcima.cli_gan import evaluate, export_sampler_cmd, sample, train
+    from ganwriting_mashcima.cli_pages import synthesize_pages_cmd
     from ganwriting_mashcima.cli_recognition import recognize, staves
     from ganwriting_mashcima.cli_staves import synthesize_staves_cmd
 
     for command in (train, sample, evaluate, export_sampler_cmd):
         main.add_command(command)
     main.add_command(synthesize_staves_cmd, name="synthesize-staves")
+    main.add_command(synthesize_pages_cmd, name="synthesize-pages")
     main.add_command(recognize)
     benchmark.add_command(staves)
     main.add_command(benchmark)

@@ -18,6 +18,16 @@ muscima_pp_option = click.option(
 
 SeedRange = click.IntRange(0, MAX_SEED)
 
+
+def int_list(ctx, param, value: str | None) -> list[int] | None:
+    """Callback of an option of comma-separated writer numbers."""
+    if value is None:
+        return None
+    try:
+        return [int(v) for v in value.replace(",", " ").split()]
+    except ValueError:
+        raise click.BadParameter(f"expected comma-separated writer numbers, got {value!r}") from None
+
 # The CVC-MUSCIMA gold staves beside the project checkout (the shared data folder's layout).
 DEFAULT_GOLD = Path("../shared/cvc-muscima-gold/dev.tsv")
 

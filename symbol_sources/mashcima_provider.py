@@ -103,12 +103,15 @@ class GlyphBank:
     made: int = 0  # pairs the GAN made in this process; the others came from the disk cache
     _glyphs: dict[tuple[int, str], np.ndarray] = field(default_factory=dict)
 
-    def start_staff(self, seed: int | None = None) -> None:
-        """New staff: reseed (if given), pick the staff's writer style, reset counts."""
+    def start_staff(self, seed: int | None = None, writer: int | None = None) -> None:
+        """New staff: reseed (if given), take ``writer``'s style or pick the staff's writer, reset counts."""
         if seed is not None:
             self.rng = np.random.default_rng(seed)
         self.counts = StaffCounts()
-        self.writer = self._pick_writer(self.rng) if self.style == "per-staff" else None
+        if writer is not None:  # the caller decides the hand (Smashcima's writer for the scene)
+            self.writer = int(writer)
+        else:
+            self.writer = self._pick_writer(self.rng) if self.style == "per-staff" else None
 
     def _pick_writer(self, rng: np.random.Generator) -> int:
         return int(rng.choice(self.sampler.writers))

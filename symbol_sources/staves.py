@@ -142,29 +142,31 @@ def repair_manifest(folder: Path) -> None:
                 f.truncate(end)
 
 
-def read_job(folder: Path) -> StaffJob:
-    """The job saved in ``folder/config.json``, or a one-line error."""
+def read_job(folder: Path, job_type: type = StaffJob, command: str = "synthesize-staves"):
+    """The job (a ``job_type``: ``StaffJob``, or another job with ``from_dict``) saved in ``folder/config.json``,
+    or a one-line error."""
     path = folder / CONFIG
     if not path.is_file():
-        raise StaffJobError(f"{folder} is not a synthesize-staves folder (no {CONFIG})")
+        raise StaffJobError(f"{folder} is not a {command} folder (no {CONFIG})")
     try:
-        return StaffJob.from_dict(json.loads(path.read_text()))
+        return job_type.from_dict(json.loads(path.read_text()))
     except StaffJobError:
         raise
     except (ValueError, TypeError, AttributeError) as e:
         raise StaffJobError(f"{path} is damaged ({type(e).__name__}); start over with --overwrite") from None
 
 
-def check_job_dir(out: Path, job: StaffJob, resume: bool, overwrite: bool) -> set[int] | None:
-    """What ``out`` allows, without writing: the staff indices already done when resuming, or None when the job
-    starts afresh there. Refuses a folder of another job or one that is not empty (without --overwrite)."""
+def check_job_dir(out: Path, job, resume: bool, overwrite: bool, command: str = "synthesize-staves") -> set[int] | None:
+    """What ``out`` allows, without writing: the indices already done when resuming, or None when the job
+    starts afresh there. Refuses a folder of another job or one that is not empty (without --overwrite).
+    ``job`` is a ``StaffJob`` or another job dataclass with ``from_dict`` and ``to_dict`` (``command`` makes it)."""
     if out.exists() and not out.is_dir():
         raise StaffJobError(f"{out} exists and is not a folder")
     existing = out.is_dir() and any(out.iterdir())
     if existing and resume:
         if not (out / CONFIG).is_file():
-            raise StaffJobError(f"{out} is not a synthesize-staves folder (no {CONFIG}); cannot --resume")
-        if read_job(out) != job:
+            raise StaffJobError(f"{out} is not a {command} folder (no {CONFIG}); cannot --resume")
+        if read_job(out, type(job), command) != job:
             raise StaffJobError(f"{out} was made with other settings ({CONFIG}); resume with the same ones "
                                 "or use another folder")
         return {r["index"] for r in read_manifest(out)}
@@ -173,14 +175,15 @@ def check_job_dir(out: Path, job: StaffJob, resume: bool, overwrite: bool) -> se
     return None
 
 
-def start_job_dir(out: Path, job: StaffJob, fresh: bool) -> None:
-    """Make ``out`` ready for appending: a fresh job gets ``images/`` and its ``config.json`` (and loses an old
-    manifest); a resumed one a manifest without a torn last line."""
+def start_job_dir(out: Path, job, fresh: bool, folders: tuple[str, ...] = (IMAGES,)) -> None:
+    """Make ``out`` ready for appending: a fresh job gets its ``folders`` and its ``config.json`` (and loses an
+    old manifest); a resumed one a manifest without a torn last line."""
     if not fresh:
         repair_manifest(out)
         return
     try:
-        (out / IMAGES).mkdir(parents=True, exist_ok=True)
+        for folder in folders:
+            (out / folder).mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise StaffJobError(f"cannot create output folder {out}: {e.strerror}") from None
     (out / MANIFEST).unlink(missing_ok=True)

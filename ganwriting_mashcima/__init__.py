@@ -7,6 +7,7 @@ Public Python API (the ``ganmash`` CLI is a thin front over these):
     sampler = load_generator("runs/cpu/latest.pt", "cpu")                  # checkpoint -> glyphs
     with mashcima_provider("runs/cpu/latest.pt", ratio=0.5):              # checkpoint -> Mashcima
         image = mashcima.synthesize_for_training(annotation)
+    synthesize_pages(["song.musicxml"], "pages", ratio=0.5)               # checkpoint -> Smashcima pages
 
 The names load on first use, so ``ganmash --help`` does not import torch.
 """
@@ -19,6 +20,7 @@ _PUBLIC = {
             "train"),
     "ganwriting_mashcima.provider": ("default_checkpoint", "mashcima_provider", "mixed_repository",
                                      "register_provider", "unregister_provider"),
+    "ganwriting_mashcima.smashcima_backend": ("smashcima_model", "synthesize_pages"),  # the smashcima extra
     "symbol_sources": ("EVALUATION_WRITERS", "extract_from_folders", "extract_glyph_set", "load_muscima_pp",
                        "locate_muscima_pp"),
     "symbol_sources.mashcima_provider": ("MixedSymbolRepository",),

@@ -16,7 +16,8 @@ USER_ERROR_CLASSES: tuple[tuple[str, str], ...] = (
     ("gan.checkpoint", "CheckpointError"), ("gan.config", "ConfigError"), ("gan.glyphset", "GlyphSetError"),
     ("symbol_sources.locate", "DataNotFoundError"), ("symbol_sources.download", "DownloadError"),
     ("symbol_sources.muscima_pp", "MuscimaError"), ("symbol_sources.real_staves", "GoldError"),
-    ("symbol_sources.staves", "StaffJobError"), ("symbol_sources.annotations", "AnnotationsError"),
+    ("symbol_sources.staves", "StaffJobError"), ("symbol_sources.pages", "SmashcimaAssetsError"),
+    ("ganwriting_mashcima.smashcima_backend", "SmashcimaMissingError"), ("symbol_sources.annotations", "AnnotationsError"),
     ("experiments.results_folder", "BenchmarkError"), ("experiments.staff_recognizer", "RecognizerError"),
 )
 OS_USER_ERRORS = (FileExistsError, FileNotFoundError, PermissionError, NotADirectoryError, IsADirectoryError)

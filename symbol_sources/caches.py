@@ -30,6 +30,7 @@ CACHE_KINDS: tuple[tuple[str, re.Pattern], ...] = (
     ("MUSCIMA++ pages, pickled by Mashcima", re.compile(r"^mashcima-documents-[0-9a-f]{16}\.pkl$")),
     ("Mashcima page links (older: + pickle)", re.compile(r"^mashcima-[0-9a-f]{16}$")),
     ("glyph bank (generated glyphs)", re.compile(r"^glyph-bank-[0-9a-f]{16}$")),
+    ("Smashcima assets (MUSCIMA++ link, glyph bundle)", re.compile(r"^smashcima-assets-[0-9a-f]{16}$")),
     ("interrupted write", re.compile(r"^\.(muscima-pp-|mashcima-|glyph-bank-).*")),
 )
 

@@ -1,0 +1,84 @@
+"""Public API of the Smashcima backend (needs the extra: ``pip install -e '.[smashcima]'``).
+
+    import ganwriting_mashcima as gm
+    model = gm.smashcima_model(ratio=0.5)                       # Smashcima's handwritten model + the GAN
+    scene = model.synthesize(file="song.musicxml", seed=0)      # all pages of one MusicXML file
+    image = scene.render(scene.pages[0])                        # BGRA page; model.counts: glyph draws
+    gm.synthesize_pages(["song.musicxml"], "pages", ratio=0.5)  # PNGs + MuNG + manifest, as the CLI does
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Iterable
+
+from ganwriting_mashcima.provider import default_checkpoint
+from symbol_sources.locate import EVALUATION_WRITERS, locate_muscima_pp
+
+INSTALL_HINT = "the Smashcima backend needs the smashcima extra: pip install -e '.[smashcima]' (or make venv-smashcima)"
+
+
+class SmashcimaMissingError(ImportError):
+    """Smashcima is not installed (one-line message saying how to install it)."""
+
+
+def require_smashcima() -> None:
+    try:
+        import smashcima  # noqa: F401
+    except ImportError:
+        raise SmashcimaMissingError(INSTALL_HINT) from None
+
+
+def _assets(muscima_pp, excluded_writers, allow_download, cache_dir):
+    require_smashcima()
+    from symbol_sources.smashcima_assets import open_offline_assets
+
+    return open_offline_assets(locate_muscima_pp(muscima_pp), cache_dir,
+                               EVALUATION_WRITERS if excluded_writers is None else excluded_writers, allow_download)
+
+
+def smashcima_model(checkpoint: str | os.PathLike | None = None, ratio: float = 0.5, device: str = "auto", *,
+                    muscima_pp: str | os.PathLike | None = None, seed: int = 0, paper: str = "auto",
+                    excluded_writers: Iterable[int] | None = None, allow_download: bool = False,
+                    cache_dir: str | os.PathLike | None = None):
+    """Smashcima's ``BaseHandwrittenModel`` with the GAN as its glyph synthesizer (``GanHandwrittenModel``).
+
+    Offline: MUSCIMA++ comes from where ganmash finds it, the paper is white unless MZK textures are installed
+    (``paper``), nothing is downloaded unless ``allow_download``; ``excluded_writers`` (default: the evaluation
+    writers) are never drawn. ``seed`` is the glyph bank's (which generated glyphs exist per writer and class).
+    """
+    from symbol_sources.smashcima_provider import open_gan_model
+
+    assets = _assets(muscima_pp, excluded_writers, allow_download, cache_dir)
+    return open_gan_model(checkpoint or default_checkpoint(), assets, ratio=ratio, device=device, seed=seed,
+                          paper=paper, cache_dir=cache_dir)
+
+
+def synthesize_pages(musicxml: Iterable[str | os.PathLike], out: str | os.PathLike, ratio: float = 0.5,
+                     checkpoint: str | os.PathLike | None = None, *, count: int = 0, seed: int = 0,
+                     device: str = "auto", paper: str = "auto", muscima_pp: str | os.PathLike | None = None,
+                     excluded_writers: Iterable[int] | None = None, allow_download: bool = False,
+                     cache_dir: str | os.PathLike | None = None, resume: bool = False, overwrite: bool = False,
+                     progress: bool = True) -> dict[str, int]:
+    """Pages of the MusicXML files into ``out`` (``pages/*.png``, ``mung/*.xml``, ``manifest.jsonl``,
+    ``config.json``). ``count`` scenes (default: one per file, cycling), scene ``i`` under a seed from (``seed``,
+    i). Every input is checked before ``out`` is touched: a bad file leaves nothing behind."""
+    from gan.checkpoint import load_checkpoint
+    from gan.provenance import file_sha256
+    from symbol_sources.pages import COMMAND, PageJob, load_musicxml, synthesize_pages as write_pages
+    from symbol_sources.smashcima_provider import open_gan_model, resolve_paper
+    from symbol_sources.staves import check_job_dir
+
+    require_smashcima()
+    sources = [Path(p).resolve() for p in musicxml]
+    scores = {str(p): load_musicxml(p) for p in sources}
+    checkpoint = Path(checkpoint) if checkpoint is not None else default_checkpoint()
+    load_checkpoint(checkpoint)
+    assets = _assets(muscima_pp, excluded_writers, allow_download, cache_dir)
+    job = PageJob(sources=tuple(scores), count=count, ratio=ratio, seed=seed, paper=resolve_paper(assets, paper),
+                  checkpoint=str(checkpoint.resolve()), checkpoint_sha256=file_sha256(checkpoint),
+                  excluded_writers=assets.excluded_writers)
+    check_job_dir(Path(out), job, resume, overwrite, COMMAND)  # before minutes of asset extraction
+    model = open_gan_model(checkpoint, assets, ratio=ratio, device=device, seed=seed, paper=job.paper,
+                           cache_dir=cache_dir)
+    return write_pages(model, job, out, resume=resume, overwrite=overwrite, progress=progress, scores=scores)

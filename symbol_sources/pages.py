@@ -1,0 +1,181 @@
+"""``ganmash synthesize-pages``: Smashcima pages from MusicXML, a share of their glyphs drawn by the GAN.
+
+Scene ``i`` of a job (one MusicXML file, all its pages) is source ``i`` (cycling through the sources) under
+seed ``scene_seed(i)``, whatever the resumption. Each page's PNG and MuNG file are written atomically, then the
+scene's manifest line is appended with one ``write`` and an fsync; resuming skips every scene whose line is
+there. Every input is checked (each MusicXML file parsed, checkpoint loaded, assets ready) before anything is
+written to the output folder.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import warnings
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+from tqdm import tqdm
+
+from gan.config import MAX_SEED
+from gan.files import append_jsonl, atomic_write_bytes
+from symbol_sources.staves import MANIFEST, StaffJobError, check_job_dir, read_manifest, start_job_dir
+
+PAGES = "pages"
+MUNG = "mung"
+COMMAND = "synthesize-pages"
+MUSICXML_SUFFIXES = (".musicxml", ".xml")
+
+
+class PageJobError(StaffJobError):
+    """A page-synthesis job that cannot run as asked (one-line message)."""
+
+
+class SmashcimaAssetsError(RuntimeError):
+    """A Smashcima asset bundle that is missing and may not be downloaded (one-line message). Defined here, not
+    in ``smashcima_assets``, so the CLI can name it without Smashcima installed."""
+
+
+@dataclass(frozen=True)
+class PageJob:
+    """Everything that decides what a job's pages are. Saved as ``config.json`` beside the manifest."""
+
+    sources: tuple[str, ...]  # MusicXML files, resolved
+    count: int = 0  # scenes; 0: one per source
+    ratio: float = 0.5
+    seed: int = 0
+    paper: str = "solid"  # resolved: "solid" or "mzk"
+    checkpoint: str = ""
+    checkpoint_sha256: str = ""
+    excluded_writers: tuple[int, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.sources:
+            raise PageJobError("no MusicXML files given")
+        if self.count < 0:
+            raise PageJobError(f"--count must be at least 1, got {self.count}")
+        if not 0 <= self.seed <= MAX_SEED:
+            raise PageJobError(f"--seed must be in 0..{MAX_SEED}, got {self.seed}")
+        if not 0.0 <= self.ratio <= 1.0:
+            raise PageJobError(f"--ratio must be in [0, 1], got {self.ratio}")
+
+    @property
+    def scenes(self) -> int:
+        return self.count or len(self.sources)
+
+    def source(self, i: int) -> str:
+        return self.sources[i % len(self.sources)]
+
+    def scene_seed(self, i: int) -> int:
+        return int(np.random.SeedSequence([self.seed, i]).generate_state(1, np.uint32)[0])
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d["sources"], d["excluded_writers"] = list(self.sources), list(self.excluded_writers)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "PageJob":
+        d = dict(d)
+        return cls(**{**d, "sources": tuple(d["sources"]), "excluded_writers": tuple(d["excluded_writers"])})
+
+
+def musicxml_files(files: list[str | os.PathLike] = (), folder: str | os.PathLike | None = None) -> list[Path]:
+    """The MusicXML files given one by one and those in ``folder`` (sorted), each resolved."""
+    paths = [Path(f) for f in files]
+    if folder is not None:
+        folder = Path(folder)
+        if not folder.is_dir():
+            raise PageJobError(f"--musicxml-dir {folder} is not a folder")
+        found = sorted(p for p in folder.iterdir() if p.suffix.lower() in MUSICXML_SUFFIXES and p.is_file())
+        if not found:
+            raise PageJobError(f"--musicxml-dir {folder} holds no .musicxml or .xml files")
+        paths += found
+    if not paths:
+        raise PageJobError("give MusicXML files (--musicxml FILE) or a folder of them (--musicxml-dir DIR)")
+    return [p.resolve() for p in paths]
+
+
+def load_musicxml(path: str | os.PathLike):
+    """The Smashcima ``Score`` of a MusicXML file, or a one-line error naming the file."""
+    from smashcima.loading import load_score
+
+    path = Path(path)
+    if not path.is_file():
+        raise PageJobError(f"MusicXML file {path} does not exist")
+    try:
+        data = path.read_bytes().decode("utf-8")
+    except (UnicodeDecodeError, OSError) as e:
+        raise PageJobError(f"cannot read MusicXML file {path} ({type(e).__name__})") from None
+    try:
+        score = load_score(data=data, format=".musicxml")
+    except Exception as e:  # noqa: BLE001 - Smashcima's loader signals bad input with bare asserts and Exception
+        detail = str(e).splitlines()[0] if str(e) else ""
+        raise PageJobError(f"{path} is not MusicXML that Smashcima can read ({type(e).__name__}"
+                           f"{': ' + detail if detail else ''})") from None
+    if score.measure_count == 0:
+        raise PageJobError(f"{path} holds no measures")
+    return score
+
+
+def page_png(bgra: np.ndarray) -> bytes:
+    """A rendered page (BGRA) flattened onto white, as PNG."""
+    alpha = bgra[:, :, 3:4].astype(np.float32) / 255
+    bgr = np.round(bgra[:, :, :3] * alpha + 255 * (1 - alpha)).astype(np.uint8)
+    ok, png = cv2.imencode(".png", bgr)
+    return png.tobytes()
+
+
+def render_scene(model, job: PageJob, i: int, score) -> tuple[dict[str, Any], list[tuple[str, bytes]]]:
+    """Scene ``i``: its manifest record and its files (name, content), nothing written yet."""
+    from smashcima.exporting.MungExporter import MungExporter
+
+    scene = model.synthesize(score=score, seed=job.scene_seed(i))
+    record: dict[str, Any] = {"index": i, "source": job.source(i), "seed": job.scene_seed(i),
+                              "writer": int(scene.mpp_writer)}
+    if hasattr(model, "glyph_synthesizer"):
+        record.update(gan_writer=model.glyph_synthesizer.bank.writer, generated=model.counts.generated,
+                      real=model.counts.real)
+    files, pages = [], []
+    for p, page in enumerate(scene.pages, 1):
+        image, mung = f"{PAGES}/{i:06d}-{p}.png", f"{MUNG}/{i:06d}-{p}.xml"
+        bgra = scene.render(page)
+        files.append((image, page_png(bgra)))
+        files.append((mung, ET.tostring(MungExporter().export(scene.compose_page(page)), encoding="utf-8")))
+        pages.append({"image": image, "mung": mung, "height": int(bgra.shape[0]), "width": int(bgra.shape[1])})
+    record["pages"] = pages
+    return record, files
+
+
+def synthesize_pages(model, job: PageJob, out: str | os.PathLike, resume: bool = False, overwrite: bool = False,
+                     progress: bool = True, scores: dict[str, Any] | None = None) -> dict[str, int]:
+    """Render the job's scenes into ``out``; returns counts of written and skipped scenes, pages, and scenes
+    already done. ``model`` is a ``GanHandwrittenModel`` (or any ``OfflineHandwrittenModel``); ``scores`` the
+    parsed sources (parsed here when not given: every source is read before ``out`` is touched)."""
+    out = Path(out)
+    done = check_job_dir(out, job, resume, overwrite, COMMAND)
+    fresh, done = done is None, done or set()
+    todo = [i for i in range(job.scenes) if i not in done]
+    scores = scores if scores is not None else {s: load_musicxml(s) for s in job.sources}
+    start_job_dir(out, job, fresh, folders=(PAGES, MUNG))
+    for i in tqdm(todo, unit="scene", desc="pages", disable=not progress):
+        try:
+            record, files = render_scene(model, job, i, scores[job.source(i)])
+        except Exception as e:  # noqa: BLE001 - Smashcima signals unsupported notation with bare asserts and more
+            error = f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
+            warnings.warn(f"skipped scene {i}: Smashcima cannot render {job.source(i)} ({error})")
+            append_jsonl(out / MANIFEST, {"index": i, "source": job.source(i), "seed": job.scene_seed(i),
+                                          "skipped": True, "error": error})
+            continue
+        for name, content in files:
+            atomic_write_bytes(out / name, content)  # the files first: a manifest line means they are there
+        append_jsonl(out / MANIFEST, record)
+    new = [r for r in read_manifest(out) if r["index"] in set(todo)]
+    stats = {"written": sum("pages" in r for r in new), "skipped": sum(bool(r.get("skipped")) for r in new),
+             "pages": sum(len(r.get("pages", ())) for r in new), "already_done": len(done & set(range(job.scenes)))}
+    if stats["skipped"] and not stats["written"] and not stats["already_done"]:
+        raise PageJobError(f"Smashcima rendered none of the {stats['skipped']} scenes (see the warnings above)")
+    return stats

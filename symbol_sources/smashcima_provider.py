@@ -25,6 +25,7 @@ from smashcima.scene import ComposedGlyph, Glyph, LabeledRegion
 from smashcima.geometry import Contours
 from smashcima.scene.SmashcimaLabels import SmashcimaLabels
 from smashcima.scene.SmuflLabels import SmuflLabels
+from smashcima.synthesis.style.StyleDomain import StyleDomain
 from smashcima.synthesis import (GlyphSynthesizer, MuscimaPPGlyphSynthesizer, MzkPaperStyleDomain,
                                  MzkQuiltingPaperSynthesizer, PaperSynthesizer, SolidColorPaperSynthesizer)
 from smashcima.assets.AssetRepository import AssetRepository
@@ -168,6 +169,14 @@ class OfflineHandwrittenModel(BaseHandwrittenModel):
         c.instance(AssetRepository, self.assets)  # punq resolves the latest registration
         c.factory(MzkPaperStyleDomain, lambda: PatchIndexPaperStyleDomain(c.resolve(random.Random)))
         c.interface(PaperSynthesizer, MzkQuiltingPaperSynthesizer if self.paper == "mzk" else SolidColorPaperSynthesizer)
+
+    def configure_services(self) -> None:
+        # Smashcima's Styler registers the style domains in the order of a set of types, which differs between
+        # processes; each domain draws from the one random stream, so the writer a seed gives would too. Sorted
+        # by name, a seed gives the same scene in every process (resumed runs match one-shot runs).
+        domains = [t for t in self.container.registered_types if issubclass(t, StyleDomain)]
+        for domain in sorted(domains, key=lambda t: f"{t.__module__}.{t.__qualname__}"):
+            self.styler.register_domain(domain)
 
     def synthesize(self, file: str | os.PathLike | None = None, data: str | bytes | None = None, score=None,
                    seed: int = 0, format: str | None = None) -> BaseHandwrittenScene:

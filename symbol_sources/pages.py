@@ -20,9 +20,9 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from gan.config import MAX_SEED
 from gan.files import append_jsonl, atomic_write_bytes
-from symbol_sources.staves import MANIFEST, StaffJobError, check_job_dir, read_manifest, start_job_dir
+from symbol_sources.staves import (MANIFEST, StaffJobError, check_count_seed_ratio, check_job_dir, read_manifest,
+                                   start_job_dir)
 
 PAGES = "pages"
 MUNG = "mung"
@@ -55,12 +55,7 @@ class PageJob:
     def __post_init__(self) -> None:
         if not self.sources:
             raise PageJobError("no MusicXML files given")
-        if self.count < 0:
-            raise PageJobError(f"--count must be at least 1, got {self.count}")
-        if not 0 <= self.seed <= MAX_SEED:
-            raise PageJobError(f"--seed must be in 0..{MAX_SEED}, got {self.seed}")
-        if not 0.0 <= self.ratio <= 1.0:
-            raise PageJobError(f"--ratio must be in [0, 1], got {self.ratio}")
+        check_count_seed_ratio(self.scenes, self.seed, self.ratio, PageJobError)
 
     @property
     def scenes(self) -> int:

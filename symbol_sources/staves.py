@@ -34,6 +34,16 @@ class StaffJobError(ValueError):
     """A staff-synthesis job that cannot run as asked (one-line message)."""
 
 
+def check_count_seed_ratio(count: int, seed: int, ratio: float, error: type = StaffJobError) -> None:
+    """The checks every synthesis job makes of its --count, --seed and --ratio."""
+    if count < 1:
+        raise error(f"--count must be at least 1, got {count}")
+    if not 0 <= seed <= MAX_SEED:
+        raise error(f"--seed must be in 0..{MAX_SEED}, got {seed}")
+    if not 0.0 <= ratio <= 1.0:
+        raise error(f"--ratio must be in [0, 1], got {ratio}")
+
+
 @dataclass(frozen=True)
 class StaffJob:
     """Everything that decides what a job's staves are. Saved as ``config.json`` beside the manifest."""
@@ -49,12 +59,7 @@ class StaffJob:
     shard: tuple[int, int] = (1, 1)  # K-th (1-based) of N
 
     def __post_init__(self) -> None:
-        if self.count < 1:
-            raise StaffJobError(f"--count must be at least 1, got {self.count}")
-        if not 0 <= self.seed <= MAX_SEED:
-            raise StaffJobError(f"--seed must be in 0..{MAX_SEED}, got {self.seed}")
-        if not 0.0 <= self.ratio <= 1.0:
-            raise StaffJobError(f"--ratio must be in [0, 1], got {self.ratio}")
+        check_count_seed_ratio(self.count, self.seed, self.ratio)
         k, n = self.shard
         if not (n >= 1 and 1 <= k <= n):
             raise StaffJobError(f"--shard must be K/N with 1 <= K <= N, got {k}/{n}")

@@ -4,8 +4,9 @@
 
 Reads the validation measures RUN/metrics.jsonl holds for the epochs that have a checkpoint in
 RUN/checkpoints/ (train with ``eval_every`` a divisor of ``save_every``) and picks the epoch with the highest
-score: the mean of median precision and median recall per class, in pixels and in classifier features (variety
-and fidelity weigh alike). Prints a table and the chosen checkpoint's path; never reads the test writers.
+score: the F1 of median precision and median recall per class, averaged over pixels and classifier features.
+Variety and fidelity weigh alike, and a collapsed generator (recall 0) scores 0 however precise. Prints a table
+and the chosen checkpoint's path; never reads the test writers.
 """
 from __future__ import annotations
 
@@ -17,7 +18,11 @@ KEYS = ("precision_pixels_gen", "recall_pixels_gen", "precision_classifier_gen",
 
 
 def score(measures: dict) -> float:
-    return sum(measures[k] for k in KEYS) / len(KEYS)
+    f1 = []
+    for space in ("pixels", "classifier"):
+        p, r = measures[f"precision_{space}_gen"], measures[f"recall_{space}_gen"]
+        f1.append(2 * p * r / (p + r) if p + r else 0.0)
+    return sum(f1) / len(f1)
 
 
 def main() -> None:

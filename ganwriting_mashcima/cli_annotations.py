@@ -77,6 +77,38 @@ def from_corpus(out: Path, collections: list[str], limit: int | None, seed: int,
     _echo_summary(report, out, report_path)
 
 
+@annotations.command("to-musicxml")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Folder to write: one MusicXML file per part of each tune, and sources.json.")
+@click.option("--collections", callback=_collections, default=None,
+              help=f"Comma-separated music21 corpus collections, from: {', '.join(COLLECTIONS)}. "
+                   "[default: all of them]")
+@click.option("--limit", type=click.IntRange(1), default=None,
+              help="Export this many tunes, drawn with --seed. [default: every tune]")
+@click.option("--seed", type=SeedRange, default=0, show_default=True, help="Draws the --limit tunes.")
+@click.option("--overwrite", is_flag=True, help="Replace an existing OUT (only after the export succeeded).")
+@exit_130_on_ctrl_c("nothing was written; run it again")
+def to_musicxml(out: Path, collections: list[str], limit: int | None, seed: int, overwrite: bool) -> None:
+    """Export tunes of music21's bundled corpora as MusicXML files, to feed synthesize-pages (Smashcima
+    renders whole pages from MusicXML). Tunes music21 cannot read are skipped with a warning.
+
+    \b
+    Examples:
+      ganmash annotations to-musicxml --out scores --collections oneills1850 --limit 100
+      ganmash synthesize-pages --musicxml-dir scores --ratio 0.5 --out pages
+    """
+    import random
+
+    from symbol_sources.annotations import export_musicxml, select_tunes
+
+    if out.exists() and not overwrite:  # before any tune is read
+        raise FileExistsError(f"{out} exists; pass --overwrite to replace it")
+    tunes, _ = select_tunes(collections, limit, random.Random(seed))
+    record = export_musicxml(tunes, out, overwrite=overwrite, progress=True)
+    click.echo(f"{out}: {len(record['files'])} MusicXML files from {record['tunes'] - record['skipped']} tunes "
+               f"({record['skipped']} skipped); sources in {out / 'sources.json'}")
+
+
 def _echo_summary(report: dict, out: Path, report_path: Path) -> None:
     tunes, lines, tokens = report["tunes"], report["lines"], report["tokens_per_line"]
     click.echo(f"tunes: {sum(tunes['read'].values())} read, {tunes['skipped']} skipped")

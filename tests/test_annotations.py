@@ -157,3 +157,39 @@ def test_cli_names_an_unknown_collection(tmp_path):
     result = CliRunner().invoke(main, ["annotations", "from-corpus", "--out", str(tmp_path / "x.txt"),
                                        "--collections", "essen", "--gold", str(_gold(tmp_path))])
     assert result.exit_code == 2 and "essen is not one of" in result.output
+
+
+def test_to_musicxml_writes_one_file_per_part_with_stems_and_system_breaks_and_no_grace_notes(tmp_path):
+    from music21 import converter, layout
+
+    out = tmp_path / "scores"
+    args = ["annotations", "to-musicxml", "--out", str(out), "--collections", "ryansMammoth,bachChorales",
+            "--limit", "4", "--seed", "1"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    sources = json.loads((out / "sources.json").read_text())
+    assert sorted(sources["files"]) == sorted(p.name for p in out.glob("*.musicxml"))
+    assert any(name.endswith("-p3.musicxml") for name in sources["files"])  # a chorale's four voices, a file each
+    systems = []
+    for name in sources["files"]:
+        part = converter.parse(out / name, forceSource=True).parts[0]
+        notes = list(part.recurse().notes)
+        assert notes and all(n.stemDirection in ("up", "down") for n in notes)  # Smashcima infers no stems
+        assert not any(n.duration.isGrace for n in notes)
+        systems.append((len(notes), len(part.recurse().getElementsByClass(layout.SystemLayout))))
+    # long tunes are broken into systems (else Smashcima draws a tune on one staff, off the page)
+    assert all(breaks >= n // 40 for n, breaks in systems) and any(breaks for _, breaks in systems)
+
+
+def test_to_musicxml_refuses_an_existing_folder_and_replaces_it_only_when_told(tmp_path):
+    out = tmp_path / "scores"
+    out.mkdir()
+    (out / "mine.txt").write_text("keep")
+    args = ["annotations", "to-musicxml", "--out", str(out), "--collections", "miscFolk", "--limit", "1"]
+    refused = CliRunner().invoke(main, args)
+    assert refused.exit_code == 1 and "exists; pass --overwrite" in refused.output
+    assert (out / "mine.txt").read_text() == "keep"
+    replaced = CliRunner().invoke(main, args + ["--overwrite"])
+    assert replaced.exit_code == 0, replaced.output
+    assert not (out / "mine.txt").exists() and list(out.glob("*.musicxml"))
+    assert not list(tmp_path.glob(".scores.*"))  # no temporary folder left behind

@@ -238,3 +238,18 @@ def test_bad_musicxml_is_one_line_error_and_writes_nothing(mini_mpp, assets_cach
     assert result.output.startswith("Error: ") and len(result.output.strip().splitlines()) == 1
     assert "bad.musicxml" in result.output
     assert not out.exists()
+
+
+def test_a_corpus_tune_exported_to_musicxml_renders_into_pages(mini_mpp, assets_cache, tmp_path):
+    scores = tmp_path / "scores"
+    exported = CliRunner().invoke(main, ["annotations", "to-musicxml", "--out", str(scores),
+                                         "--collections", "ryansMammoth", "--limit", "1", "--seed", "2"])
+    assert exported.exit_code == 0, exported.output
+    out = tmp_path / "pages"
+    result = CliRunner().invoke(main, ["synthesize-pages", "--musicxml-dir", str(scores), "--ratio", "0.5",
+                                       "--out", str(out), "--muscima-pp", str(mini_mpp),
+                                       "--cache-dir", str(assets_cache), "--device", "cpu"])
+    assert result.exit_code == 0, result.output
+    record, = [json.loads(line) for line in (out / "manifest.jsonl").read_text().splitlines()]
+    assert not record.get("skipped"), record.get("error")
+    assert record["generated"] > 0 and record["pages"]

@@ -40,7 +40,8 @@ def _gan_train(report: dict[str, Any]) -> tuple[str, bool]:
     if "gan_train" not in report:
         return "not measured", False
     g = report["gan_train"]
-    return f"{g['ratio']:.2f} ({100 * g['generated_trained']:.1f} vs {100 * g['real_trained']:.1f} %)", g["ratio"] >= 0.9
+    gen, real = g["generated_trained"]["overall"], g["real_trained"]["overall"]
+    return f"{g['ratio']:.2f} ({100 * gen:.1f} vs {100 * real:.1f} %)", g["ratio"] >= 0.9
 
 
 def _style_sets(report: dict[str, Any]) -> tuple[str, bool]:

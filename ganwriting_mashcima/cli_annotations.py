@@ -21,6 +21,11 @@ def _collections(ctx, param, value: str | None) -> list[str]:
     return list(dict.fromkeys(names))
 
 
+collections_option = click.option(
+    "--collections", callback=_collections, default=None,
+    help=f"Comma-separated music21 corpus collections, from: {', '.join(COLLECTIONS)}. [default: all of them]")
+
+
 @click.group()
 def annotations() -> None:
     """Mashcima annotations (one staff per line) for synthesize-staves --annotations."""
@@ -29,9 +34,7 @@ def annotations() -> None:
 @annotations.command("from-corpus")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="Annotation file to write; its report goes to OUT.json.")
-@click.option("--collections", callback=_collections, default=None,
-              help=f"Comma-separated music21 corpus collections, from: {', '.join(COLLECTIONS)}. "
-                   "[default: all of them]")
+@collections_option
 @click.option("--limit", type=click.IntRange(1), default=None,
               help="Convert this many tunes, drawn with --seed. [default: every tune]")
 @click.option("--seed", type=SeedRange, default=0, show_default=True,
@@ -80,9 +83,7 @@ def from_corpus(out: Path, collections: list[str], limit: int | None, seed: int,
 @annotations.command("to-musicxml")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="Folder to write: one MusicXML file per part of each tune, and sources.json.")
-@click.option("--collections", callback=_collections, default=None,
-              help=f"Comma-separated music21 corpus collections, from: {', '.join(COLLECTIONS)}. "
-                   "[default: all of them]")
+@collections_option
 @click.option("--limit", type=click.IntRange(1), default=None,
               help="Export this many tunes, drawn with --seed. [default: every tune]")
 @click.option("--seed", type=SeedRange, default=0, show_default=True, help="Draws the --limit tunes.")

@@ -102,8 +102,6 @@ def to_musicxml(out: Path, collections: list[str], limit: int | None, seed: int,
 
     from symbol_sources.annotations import export_musicxml, select_tunes
 
-    if out.exists() and not overwrite:  # before any tune is read
-        raise FileExistsError(f"{out} exists; pass --overwrite to replace it")
     tunes, _ = select_tunes(collections, limit, random.Random(seed))
     record = export_musicxml(tunes, out, overwrite=overwrite, progress=True)
     click.echo(f"{out}: {len(record['files'])} MusicXML files from {record['tunes'] - record['skipped']} tunes "

@@ -195,7 +195,7 @@ def export_musicxml(tunes: list[Tune], folder: Path, overwrite: bool = False, pr
 
     from tqdm import tqdm
 
-    if folder.exists() and not (overwrite and folder.is_dir()):
+    if folder.exists() and not (overwrite and folder.is_dir()):  # before any tune is parsed
         raise FileExistsError(f"{folder} exists; pass --overwrite to replace it" if not overwrite
                               else f"{folder} is not a folder")
     folder.parent.mkdir(parents=True, exist_ok=True)

@@ -168,7 +168,8 @@ def synthesize_pages(model, job: PageJob, out: str | os.PathLike, resume: bool =
         for name, content in files:
             atomic_write_bytes(out / name, content)  # the files first: a manifest line means they are there
         append_jsonl(out / MANIFEST, record)
-    new = [r for r in read_manifest(out) if r["index"] in set(todo)]
+    todo_set = set(todo)
+    new = [r for r in read_manifest(out) if r["index"] in todo_set]
     stats = {"written": sum("pages" in r for r in new), "skipped": sum(bool(r.get("skipped")) for r in new),
              "pages": sum(len(r.get("pages", ())) for r in new), "already_done": len(done & set(range(job.scenes)))}
     if stats["skipped"] and not stats["written"] and not stats["already_done"]:

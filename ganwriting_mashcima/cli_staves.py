@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from ganwriting_mashcima.errors import exit_130_on_ctrl_c
-from ganwriting_mashcima.options import LazyChoice, SeedRange, device_option, muscima_pp_option
+from ganwriting_mashcima.options import LazyChoice, SeedRange, bank_options, device_option, muscima_pp_option
 
 
 @click.group(invoke_without_command=True)
@@ -26,6 +26,7 @@ from ganwriting_mashcima.options import LazyChoice, SeedRange, device_option, mu
               help="Mashcima's synthesize_for_training (distorted) or synthesize_for_beauty.")
 @click.option("--style", type=LazyChoice("symbol_sources.mashcima_provider", "STYLES"), default="per-staff",
               show_default=True, help="One training writer's hand per staff, or a random hand per glyph.")
+@bank_options()
 @device_option
 @click.option("--shard", default="1/1", show_default=True, help="Write the K-th of N deterministic shards.")
 @muscima_pp_option
@@ -35,8 +36,8 @@ from ganwriting_mashcima.options import LazyChoice, SeedRange, device_option, mu
 @exit_130_on_ctrl_c("continue with --resume (same options)")
 def synthesize_staves_cmd(ctx: click.Context, ratio: float, count: int | None, out: Path | None,
                           checkpoint: Path | None, annotations: Path | None, seed: int, workers: int, mode: str,
-                          style: str, device: str, shard: str, muscima_pp: Path | None, resume: bool,
-                          overwrite: bool) -> None:
+                          style: str, bank_size: int | None, real_classes: tuple[str, ...] | None, device: str,
+                          shard: str, muscima_pp: Path | None, resume: bool, overwrite: bool) -> None:
     """Render staves with Mashcima, a --ratio share of glyphs drawn by the GAN.
 
     Writes OUT/images/NNNNNN.png (black ink on white) and OUT/manifest.jsonl (file, annotation, seed,
@@ -50,6 +51,7 @@ def synthesize_staves_cmd(ctx: click.Context, ratio: float, count: int | None, o
     Examples:
       ganmash synthesize-staves --ratio 0.5 --count 1000 --out staves
       ganmash synthesize-staves --annotations train.txt --out staves --shard 3/8   # batch job 3 of 8
+      ganmash synthesize-staves --ratio 0.5 --real-classes g-clef,f-clef,c-clef --bank-size 256 --out staves
       ganmash synthesize-staves merge staves-1 staves-2 --out staves
     """
     if ctx.invoked_subcommand is not None:
@@ -65,14 +67,16 @@ def synthesize_staves_cmd(ctx: click.Context, ratio: float, count: int | None, o
     # Every input is checked before anything is written to --out: a typo leaves no half-made folder behind.
     lines = read_annotations(annotations) if annotations else None
     job = StaffJob(count=count or (len(lines) if lines else 100), ratio=ratio, seed=seed, mode=mode, style=style,
-                   annotations=str(annotations.resolve()) if annotations else None, shard=parse_shard(shard))
+                   annotations=str(annotations.resolve()) if annotations else None, shard=parse_shard(shard),
+                   bank_size=bank_size or 32, real_classes=real_classes or ())
     checkpoint = Path(checkpoint) if checkpoint is not None else default_checkpoint()
     load_checkpoint(checkpoint)
     muscima_root = locate_muscima_pp(muscima_pp)
     job = dataclasses.replace(job, checkpoint=str(checkpoint.resolve()), checkpoint_sha256=file_sha256(checkpoint))
     stats = synthesize_staves(None, job, out, resume=resume, overwrite=overwrite, workers=workers,
                               repo_factory=lambda: mixed_repository(checkpoint, ratio, device, style, seed=seed,
-                                                                    muscima_pp=muscima_root))
+                                                                    muscima_pp=muscima_root, bank_size=job.bank_size,
+                                                                    real_classes=job.real_classes))
     click.echo(f"{out}: {stats['written']} staves written, {stats['skipped']} skipped, "
                f"{stats['already_done']} already there")
 

@@ -51,3 +51,32 @@ CACHE_DIR_DEFAULT = "$GANMASH_CACHE_DIR, else $XDG_CACHE_HOME/ganmash, else ~/.c
 cache_dir_option = click.option(
     "--cache-dir", "cache_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
     help=f"ganmash's cache folder. [default: {CACHE_DIR_DEFAULT}]")
+
+
+def glyph_classes(ctx, param, value: str | None) -> tuple[str, ...] | None:
+    """Callback of an option of comma-separated glyph classes the provider draws (checked against its list)."""
+    if value is None:
+        return None
+    from symbol_sources.mashcima_provider import check_real_classes
+
+    try:
+        return check_real_classes(v for v in value.replace(",", " ").split())
+    except ValueError as e:
+        raise click.BadParameter(str(e)) from None
+
+
+def bank_options(preset: bool = False):
+    """``--bank-size`` and ``--real-classes``: how the GAN's share of the glyphs is drawn (None: the job's defaults,
+    or with ``preset`` the preset's)."""
+    size_default, classes_default = ("preset's", "preset's") if preset else ("32", "none")
+
+    def decorate(command):
+        command = click.option(
+            "--real-classes", callback=glyph_classes, default=None,
+            help="Comma-separated glyph classes the GAN never draws, e.g. g-clef,f-clef,c-clef: they stay real at "
+                 f"any ratio. [default: {classes_default}]")(command)
+        return click.option(
+            "--bank-size", type=click.IntRange(min=1), default=None,
+            help="Generated glyphs per writer and class that the GAN's draws pick from (more: more variety, a "
+                 f"slower first fill). [default: {size_default}]")(command)
+    return decorate

@@ -27,10 +27,13 @@ def default_checkpoint() -> Path:
 
 def mixed_repository(checkpoint: str | os.PathLike | None = None, ratio: float = 0.5, device: str = "auto",
                      style: str = "per-staff", *, muscima_pp: str | os.PathLike | None = None,
-                     seed: int | None = None, writers: Iterable[int] | None = None) -> MixedSymbolRepository:
-    """A ``MixedSymbolRepository`` (real glyphs of the training writers + the GAN of ``checkpoint``)."""
+                     seed: int | None = None, writers: Iterable[int] | None = None, bank_size: int = 32,
+                     real_classes: Iterable[str] = ()) -> MixedSymbolRepository:
+    """A ``MixedSymbolRepository`` (real glyphs of the training writers + the GAN of ``checkpoint``);
+    ``bank_size`` generated glyphs per writer and class, the classes of ``real_classes`` never generated."""
     return open_mixed_repository(checkpoint or default_checkpoint(), locate_muscima_pp(muscima_pp), ratio=ratio,
-                                 device=device, style=style, seed=seed, writers=writers)
+                                 device=device, style=style, seed=seed, writers=writers, bank_size=bank_size,
+                                 real_classes=real_classes)
 
 
 def register_provider(checkpoint: str | os.PathLike | None = None, ratio: float = 0.5, device: str = "auto",

@@ -50,6 +50,22 @@ TIME_MARK_SPRITES: dict[str, dict[str | None, str]] = {
     **{f"time_{d}": {"symbol": f"numeral_{d}"} for d in range(10)},
     "time_c": {"symbol": "whole-time_mark"},
 }
+# every class the provider can ask the GAN for: what ``real_classes`` may name
+PROVIDER_CLASSES: tuple[str, ...] = tuple(sorted({c for sprites in (*CATEGORY_SPRITES.values(),
+                                                                    *TIME_MARK_SPRITES.values())
+                                                   for c in sprites.values()}))
+
+
+def check_real_classes(real_classes: Iterable[str]) -> tuple[str, ...]:
+    """``real_classes`` as a sorted tuple; a name the provider never draws is a one-line error."""
+    names = tuple(sorted(set(real_classes)))
+    unknown = [c for c in names if c not in PROVIDER_CLASSES]
+    if unknown:
+        raise ValueError(f"unknown glyph class(es) {', '.join(unknown)}; choose from "
+                         f"{', '.join(PROVIDER_CLASSES)}")
+    return names
+
+
 # MUSCIMA++ pages hold these in either orientation (stems up or down); Mashcima stores notes stem-up, so a
 # generated glyph is turned to whichever orientation overlaps the real sprite it replaces best.
 ORIENTABLE = {"notehead-full", "notehead-empty", "8th_flag", "16th_flag"}
@@ -236,15 +252,18 @@ class MixedCategory(Sequence):
 class MixedSymbolRepository:
     """Stands in for ``mashcima.SymbolRepository``: real categories from ``real``, mixed where the GAN can draw.
 
-    Categories the GAN has no class for (longa and breve rests, time marks of missing numerals) stay real.
-    Reading ``CONFIG`` (Mashcima does so once per staff it draws) starts a new staff style, unless the
+    Categories the GAN has no class for (longa and breve rests, time marks of missing numerals) stay real, and so
+    do the sprites of ``real_classes`` (e.g. classes whose generated glyphs are known to be poor). Reading ``CONFIG`` (Mashcima does so once per staff it draws) starts a new staff style, unless the
     caller manages staves itself with ``start_staff(seed)``.
     """
 
     def __init__(self, real, sampler, ratio: float = 0.5, style: Style = "per-staff",
-                 seed: int | None = None, auto_staff: bool = True, bank_size: int = 32) -> None:
+                 seed: int | None = None, auto_staff: bool = True, bank_size: int = 32,
+                 real_classes: Iterable[str] = ()) -> None:
         if not 0.0 <= ratio <= 1.0:
             raise ValueError(f"ratio must be in [0, 1], got {ratio}")
+        if bank_size < 1:
+            raise ValueError(f"bank_size must be at least 1, got {bank_size}")
         if style not in STYLES:
             raise ValueError(f"style must be one of {', '.join(STYLES)}, got {style!r}")
         self.real = real
@@ -252,7 +271,7 @@ class MixedSymbolRepository:
         self.bank = GlyphBank(sampler=sampler, ratio=ratio, style=style, size=bank_size, seed=seed or 0,
                               rng=np.random.default_rng(seed))
         self.auto_staff = auto_staff
-        covered = set(sampler.classes)
+        covered = set(sampler.classes) - set(check_real_classes(real_classes))
         self.categories: dict[str, Sequence] = {}
         for name, sprites in CATEGORY_SPRITES.items():
             self.categories[name] = self._mixed(getattr(real, name), sprites, covered)
@@ -332,8 +351,11 @@ def installed(repository: MixedSymbolRepository) -> Iterator[MixedSymbolReposito
 def open_mixed_repository(checkpoint: str | os.PathLike, muscima_pp: str | os.PathLike, ratio: float = 0.5,
                           device: str = "auto", style: Style = "per-staff", seed: int | None = None,
                           writers: Iterable[int] | None = None, cache_dir: str | os.PathLike | None = None,
-                          real=None, bank_cache: bool = True) -> MixedSymbolRepository:
+                          real=None, bank_cache: bool = True, bank_size: int = 32,
+                          real_classes: Iterable[str] = ()) -> MixedSymbolRepository:
     """Mashcima's real repository over the training writers, mixed with the GAN of ``checkpoint``.
+
+    ``bank_size`` generated glyphs per (writer, class) pair are drawn from; ``real_classes`` stay real.
 
     ``real`` reuses an already built ``mashcima.SymbolRepository`` (it takes seconds to build). With
     ``bank_cache`` the generated glyphs are kept in ``cache_dir`` (default: ganmash's cache folder), keyed by
@@ -346,10 +368,12 @@ def open_mixed_repository(checkpoint: str | os.PathLike, muscima_pp: str | os.Pa
 
     if not 0.0 <= ratio <= 1.0:
         raise ValueError(f"ratio must be in [0, 1], got {ratio}")
+    real_classes = check_real_classes(real_classes)  # before the seconds of loading
     sampler = load_generator(checkpoint, resolve_device(device))
     if real is None:
         real = build_mashcima_repository(muscima_pp, writers=writers, cache_dir=cache_dir)
-    repo = MixedSymbolRepository(real, sampler, ratio=ratio, style=style, seed=seed)
+    repo = MixedSymbolRepository(real, sampler, ratio=ratio, style=style, seed=seed, bank_size=bank_size,
+                                 real_classes=real_classes)
     if bank_cache:
         repo.bank.cache = GlyphBankCache.for_bank(file_sha256(checkpoint), repo.bank.seed, repo.bank.size,
                                                   sampler.device.type, repo.bank.pairs_per_pass(), cache_dir)

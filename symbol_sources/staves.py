@@ -23,6 +23,7 @@ from tqdm import tqdm
 
 from gan.config import MAX_SEED
 from gan.files import append_jsonl, atomic_write_bytes, atomic_write_json
+from symbol_sources.mashcima_provider import check_real_classes
 
 Mode = Literal["training", "beauty"]
 MANIFEST = "manifest.jsonl"
@@ -57,9 +58,17 @@ class StaffJob:
     checkpoint_sha256: str = ""  # its content: a new GAN written to the same path is another job, not a resume
     annotations: str | None = None  # a file, one annotation per line; None = Mashcima's random annotations
     shard: tuple[int, int] = (1, 1)  # K-th (1-based) of N
+    bank_size: int = 32  # generated glyphs per (writer, class) the GAN's draws pick from
+    real_classes: tuple[str, ...] = ()  # glyph classes the GAN never draws (they stay real at any ratio)
 
     def __post_init__(self) -> None:
         check_count_seed_ratio(self.count, self.seed, self.ratio)
+        if self.bank_size < 1:
+            raise StaffJobError(f"--bank-size must be at least 1, got {self.bank_size}")
+        try:  # frozen: the normalised (sorted, unique) tuple replaces what was given
+            object.__setattr__(self, "real_classes", check_real_classes(self.real_classes))
+        except ValueError as e:
+            raise StaffJobError(f"--real-classes: {e}") from None
         k, n = self.shard
         if not (n >= 1 and 1 <= k <= n):
             raise StaffJobError(f"--shard must be K/N with 1 <= K <= N, got {k}/{n}")
@@ -75,6 +84,7 @@ class StaffJob:
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
         d["shard"] = f"{self.shard[0]}/{self.shard[1]}"
+        d["real_classes"] = list(self.real_classes)
         return d
 
     def same_run(self, other: "StaffJob") -> bool:
@@ -85,7 +95,8 @@ class StaffJob:
     def from_dict(cls, d: dict[str, Any]) -> "StaffJob":
         d = dict(d)
         k, n = str(d.pop("shard", "1/1")).split("/")
-        return cls(**d, shard=(int(k), int(n)))
+        # a config.json written before bank_size and real_classes existed holds neither: their defaults apply
+        return cls(**{**d, "real_classes": tuple(d.get("real_classes", ()))}, shard=(int(k), int(n)))
 
 
 def parse_shard(text: str) -> tuple[int, int]:

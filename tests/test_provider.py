@@ -86,6 +86,21 @@ def test_categories_the_gan_lacks_stay_real(mixed, real_repository):
     assert repo.TIME_MARKS["time_4"] is real_repository.TIME_MARKS["time_4"]  # no numeral classes trained
 
 
+def test_real_classes_stay_real_at_ratio_one(smoke_checkpoint, muscima_root, real_repository):
+    repo = open_mixed_repository(smoke_checkpoint, muscima_root, ratio=1.0, device="cpu", seed=0,
+                                 real=real_repository, real_classes=["g-clef", "stem"], bank_cache=False)
+    assert repo.G_CLEFS is real_repository.G_CLEFS  # a category of only real classes is Mashcima's own list
+    note, real = repo.QUARTER_NOTES[3], real_repository.QUARTER_NOTES[3]
+    assert np.array_equal(note.sprites["stem"].mask, real.sprites["stem"].mask)  # the real class: real
+    assert not np.array_equal(note.sprites["notehead"].mask, real.sprites["notehead"].mask)  # the other: generated
+    assert "g-clef" not in repo.bank.classes and "stem" not in repo.bank.classes  # never made
+
+
+def test_an_unknown_real_class_is_refused_before_loading(muscima_root, tmp_path):
+    with pytest.raises(ValueError, match="unknown glyph class.*g_clef; choose from"):
+        open_mixed_repository(tmp_path / "no-such.pt", muscima_root, real_classes=["g_clef"])
+
+
 def test_per_staff_style_keeps_one_writer_per_staff(mixed, smoke_checkpoint):
     repo = mixed(1.0)
     writers = set()

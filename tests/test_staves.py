@@ -126,6 +126,8 @@ def test_two_workers_write_the_same_staves_as_one(repo_for, annotations, tmp_pat
     (["--shard", "3/2"], "--shard must be K/N"),
     (["--seed", "-1"], "-1 is not in the range"),
     (["--seed", str(2**64)], "is not in the range"),
+    (["--real-classes", "g-clef,treble"], "unknown glyph class(es) treble"),
+    (["--bank-size", "0"], "0 is not in the range"),
     pytest.param(["--device", "cuda", "--checkpoint", "{ckpt}"], "no CUDA GPU",
                  marks=pytest.mark.skipif("torch.cuda.is_available()")),
 ])
@@ -134,6 +136,14 @@ def test_cli_bad_input_is_one_line(args, message, tmp_path, muscima_root, smoke_
     r = CliRunner().invoke(main, ["synthesize-staves", "--out", str(tmp_path / "o"), "--count", "2",
                                   "--muscima-pp", str(muscima_root), *args])
     assert r.exit_code in (1, 2) and isinstance(r.exception, SystemExit) and message in r.output, r.output
+
+
+def test_a_job_saved_before_bank_size_and_real_classes_existed_reads_with_their_defaults(annotations):
+    job = _job(annotations, 4, bank_size=64, real_classes=("g-clef", "c-clef", "g-clef"))
+    assert job.real_classes == ("c-clef", "g-clef")
+    assert StaffJob.from_dict(json.loads(json.dumps(job.to_dict()))) == job
+    old = {k: v for k, v in _job(annotations, 4).to_dict().items() if k not in ("bank_size", "real_classes")}
+    assert StaffJob.from_dict(old) == _job(annotations, 4)  # an earlier config.json still resumes
 
 
 def test_a_job_where_no_staff_renders_is_an_error(repo_for, tmp_path):

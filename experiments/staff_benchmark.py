@@ -7,13 +7,16 @@ gold transcriptions by symbol error rate (SER): token-level Levenshtein distance
 averaged over staves. Blank gold staves have no SER; they are skipped and counted.
 
 Annotations come from a file (``annotations``, e.g. real music from ``ganmash annotations from-corpus``) or are
-Mashcima's random ones. Statistics: per ratio the mean and std of SER over seeds, SER per gold writer, and a
-paired bootstrap 95 % CI of the SER difference from the first ratio (same seeds, same gold staves, both resampled).
+Mashcima's random ones; how the GAN's glyphs are drawn (``bank_size``, ``real_classes``) is part of the config.
+Statistics: per ratio the mean and std of SER over seeds, SER per gold writer, and a paired bootstrap 95 % CI of
+the SER difference from the first ratio (same seeds, same gold staves, both resampled). The SER is of greedy
+decoding; every recogniser is also scored with CTC prefix beam search (``beam_width``), reported beside it.
 
 Layout: ``--work`` holds the rendered staves (large, not for committing): ``ratio_0.50-<GAN>-<annotations>/``...;
 ``--out`` holds what is committed: config.json, metrics.jsonl, results.json, results.md, ser.png and
 ``recognizer_ratio0.50_seed0.pt`` per ratio and seed. Every stage is resumable: rendered staves are resumed by
-``synthesize_staves``, a recogniser whose file matches the config (GAN and annotations by content) is reused.
+``synthesize_staves``, a recogniser whose file matches the config (GAN and annotations by content) is reused,
+also from other results folders named in ``reuse_from`` (ratio 0 does not depend on any GAN setting).
 """
 from __future__ import annotations
 
@@ -36,6 +39,7 @@ from experiments.staff_recognizer import (LoadedRecognizer, RecognizerSettings, 
                                           normalise_staff, save_recognizer)
 from experiments.results_folder import CONFIG, METRICS, BenchmarkError, prepare_results_folder
 from gan import append_jsonl, atomic_write, atomic_write_bytes, atomic_write_json, resolve_device
+from symbol_sources.mashcima_provider import check_real_classes
 from symbol_sources.real_staves import GoldStaff
 
 
@@ -56,6 +60,11 @@ class StaffBenchConfig:
     recognizer: RecognizerSettings = RecognizerSettings()
     checkpoint: str = ""  # GAN checkpoint that draws the generated glyphs
     gold: str = ""
+    # added after the first committed results: to_dict leaves them out at their defaults, so the config.json and
+    # recogniser keys of those results stay valid
+    bank_size: int = 32  # generated glyphs per (writer, class) the GAN's draws pick from
+    real_classes: tuple[str, ...] = ()  # glyph classes the GAN never draws
+    beam_width: int = 16  # the second decoding every recogniser is scored with (CTC prefix beam search)
 
     def __post_init__(self) -> None:
         if not self.ratios or any(not 0.0 <= r <= 1.0 for r in self.ratios):
@@ -65,18 +74,33 @@ class StaffBenchConfig:
                 raise BenchmarkError(f"{name} must be >= 1, got {getattr(self, name)}")
         if not self.seeds or len(set(self.seeds)) != len(self.seeds):
             raise BenchmarkError(f"seeds must be distinct and at least one, got {list(self.seeds)}")
+        if self.bank_size < 1 or self.beam_width < 1:
+            raise BenchmarkError(f"bank_size and beam_width must be >= 1, got {self.bank_size}, {self.beam_width}")
+        try:
+            object.__setattr__(self, "real_classes", check_real_classes(self.real_classes))
+        except ValueError as e:
+            raise BenchmarkError(f"real_classes: {e}") from None
 
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
         d["ratios"], d["seeds"] = list(self.ratios), list(self.seeds)
         d["recognizer"] = self.recognizer.to_dict()
+        d["real_classes"] = list(self.real_classes)
+        for name in LATER_FIELDS:
+            if getattr(self, name) == getattr(StaffBenchConfig, name):
+                del d[name]
         return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "StaffBenchConfig":
         d = dict(d)
         return cls(**{**d, "ratios": tuple(d["ratios"]), "seeds": tuple(d["seeds"]),
+                      "real_classes": tuple(d.get("real_classes", ())),
                       "recognizer": RecognizerSettings.from_dict(d["recognizer"])})
+
+    def draws(self, ratio: float) -> dict[str, Any]:
+        """How the GAN's glyphs are drawn at ``ratio``: nothing at ratio 0, whose staves are plain Mashcima's."""
+        return {"bank_size": self.bank_size, "real_classes": self.real_classes} if ratio > 0 else {}
 
     def replace(self, **overrides: Any) -> "StaffBenchConfig":
         return dataclasses.replace(self, **{k: v for k, v in overrides.items() if v is not None})
@@ -86,7 +110,8 @@ class StaffBenchConfig:
         annotations count by content, not path (a new GAN at the same path is retrained for), and the GAN not at
         all at ratio 0, where the staves are plain Mashcima's."""
         fields = {k: v for k, v in self.to_dict().items()
-                  if k not in ("preset", "ratios", "gold", "checkpoint", "seeds", "bootstrap", "annotations")}
+                  if k not in ("preset", "ratios", "gold", "checkpoint", "seeds", "bootstrap", "annotations",
+                               "beam_width", *(LATER_FIELDS if ratio == 0 else ()))}
         gan = checkpoint_content(self.checkpoint) if ratio > 0 else None
         key = {**fields, "ratio": ratio, "seed": seed, "gan": gan, "annotations": self.annotations_content()}
         return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
@@ -94,6 +119,9 @@ class StaffBenchConfig:
     def annotations_content(self) -> str | None:
         """sha256 of the annotation file (None: Mashcima's random annotations)."""
         return checkpoint_content(self.annotations) if self.annotations else None
+
+
+LATER_FIELDS = ("bank_size", "real_classes", "beam_width")
 
 
 def checkpoint_content(path: str) -> str:
@@ -105,12 +133,13 @@ def checkpoint_content(path: str) -> str:
 
 PRESETS: dict[str, StaffBenchConfig] = {
     # seconds: for tests
-    "smoke": StaffBenchConfig(preset="smoke", ratios=(0.0, 1.0), staves=4, steps=3, batch_size=2,
+    "smoke": StaffBenchConfig(preset="smoke", ratios=(0.0, 1.0), staves=4, steps=3, batch_size=2, beam_width=4,
                               recognizer=RecognizerSettings(height=32, channels=(4, 8, 8, 8), lstm_hidden=8,
                                                             lstm_layers=1)),
-    # 2-core CPU, <= 3 h: ratios 0 and 0.5, 3 recogniser seeds each, on real-music annotations of real staff
-    # length (--annotations from `ganmash annotations from-corpus`); a 6-conv, 2-layer BiLSTM CRNN like Mashcima's
-    "cpu": StaffBenchConfig(preset="cpu", ratios=(0.0, 0.5), staves=2000, steps=3000, batch_size=8, seeds=(0, 1, 2),
+    # 2-core CPU, <= 3 h: ratios 0, 0.5 and 1, 3 recogniser seeds each (~12 min per recogniser alone), on
+    # real-music annotations of real staff length (--annotations from `ganmash annotations from-corpus`); a
+    # 6-conv, 2-layer BiLSTM CRNN like Mashcima's
+    "cpu": StaffBenchConfig(preset="cpu", ratios=(0.0, 0.5, 1.0), staves=2000, steps=3000, batch_size=8, seeds=(0, 1, 2),
                             recognizer=RecognizerSettings(height=64, channels=(16, 32, 48, 64, 64, 96),
                                                           lstm_hidden=128, lstm_layers=2)),
     # one GPU: >= 20k staves per ratio (rendering stays on CPU workers)
@@ -181,8 +210,8 @@ def score_gold(predictions: Sequence[Sequence[str]], gold: Sequence[GoldStaff], 
 
 
 def evaluate_recognizer(recognizer: LoadedRecognizer, gold: Sequence[GoldStaff],
-                        images: Sequence[np.ndarray]) -> dict[str, Any]:
-    predictions = recognizer.transcribe(images)
+                        images: Sequence[np.ndarray], beam_width: int = 1) -> dict[str, Any]:
+    predictions = recognizer.transcribe(images, beam_width=beam_width)
     return score_gold(predictions, gold, recognizer.codec.vocabulary, recognizer.info.get("trained_tokens"))
 
 
@@ -296,6 +325,7 @@ def summarise_runs(runs: Sequence[dict[str, Any]], config: StaffBenchConfig) -> 
         entry: dict[str, Any] = {
             "ratio": ratio, "seeds": [r["seed"] for r in mine],
             "ser": _mean_std([r["ser"] for r in mine]), "ser_pitchless": _mean_std([r["ser_pitchless"] for r in mine]),
+            "ser_beam": _mean_std([r["ser_beam"] for r in mine]),
             "ser_per_writer": {w: round(float(np.mean(v)), 4) for w, v in sorted(per_writer.items())},
             "staves_scored": mine[0]["staves_scored"], "share_unreachable": mine[0]["share_unreachable"],
             "final_loss": _mean_std([r["final_loss"] for r in mine]),
@@ -321,16 +351,22 @@ def _render(config: StaffBenchConfig, ratio: float, work: Path, muscima_pp: Path
 
     gan = checkpoint_content(config.checkpoint) if ratio > 0 else ""
     notes = config.annotations_content() or ""
-    # the GAN's and the annotations' content name the folder: staves drawn by another GAN, or from another
-    # annotation file, at the same path are never resumed into
-    folder = work / (f"ratio_{ratio:.2f}" + (f"-{gan[:12]}" if gan else "") + (f"-a{notes[:12]}" if notes else ""))
+    draws = config.draws(ratio)
+    # the GAN's and the annotations' content name the folder, and how the GAN's glyphs are drawn where that is not
+    # the default: staves drawn otherwise, by another GAN or from another annotation file are never resumed into
+    name = f"ratio_{ratio:.2f}" + (f"-{gan[:12]}" if gan else "") + (f"-a{notes[:12]}" if notes else "")
+    if draws.get("bank_size", 32) != 32:
+        name += f"-b{draws['bank_size']}"
+    if draws.get("real_classes"):
+        name += "-real" + hashlib.sha256(",".join(draws["real_classes"]).encode()).hexdigest()[:8]
+    folder = work / name
     job = StaffJob(count=config.staves, ratio=ratio, seed=config.staff_seed, mode="training",
                    checkpoint=config.checkpoint, checkpoint_sha256=gan,
-                   annotations=config.annotations or None)
+                   annotations=config.annotations or None, **draws)
     synthesize_staves(None, job, folder, resume=True, progress=progress, workers=workers,
                       repo_factory=lambda: open_mixed_repository(config.checkpoint, muscima_pp, ratio=ratio,
                                                                  device=device, seed=config.staff_seed,
-                                                                 real=real_repo()))
+                                                                 real=real_repo(), **draws))
     return folder
 
 
@@ -364,7 +400,9 @@ def _markdown(results: dict[str, Any]) -> str:
              f"Recogniser: CRNN + CTC ({len(c['recognizer']['channels'])} conv layers, {c['recognizer']['lstm_layers']}"
              f"-layer BiLSTM, {c['recognizer']['height']} px), {c['steps']} steps of batch {c['batch_size']} on "
              f"{c['staves']} Mashcima staves per ratio, one recogniser per seed {c['seeds']} (same staves, "
-             f"annotations and seeds for every ratio). Annotations: {results['annotations']['source']}. Test: "
+             f"annotations and seeds for every ratio). Annotations: {results['annotations']['source']}. GAN glyphs "
+             f"drawn from {c.get('bank_size', 32)} per writer and class"
+             + (f", never for {', '.join(c['real_classes'])}" if c.get("real_classes") else "") + ". Test: "
              f"{results['staves_scored']} gold staves of writers {results['gold_writers']} "
              f"({results['blank_staves_skipped']} blank skipped). Gold tokens no recogniser here can output count as "
              "errors (their share: last column).", "",
@@ -372,14 +410,16 @@ def _markdown(results: dict[str, Any]) -> str:
              f"width median {t['width_px']['median']} px; gold staves: tokens median {g['tokens']['median']} "
              f"({g['tokens']['q1']}–{g['tokens']['q3']}), width median {g['width_px']['median']} px.", "",
              f"| GAN ratio | SER (mean ± std over seeds) | SER, pitch ignored | SER − ratio {c['ratios'][0]:.2f} "
-             "(paired bootstrap 95 % CI) | SER per writer | train time (s) | unreachable gold |",
-             "|---:|---:|---:|---:|---|---:|---:|"]
+             f"(paired bootstrap 95 % CI) | SER per writer | SER, beam search (width {c.get('beam_width', 16)}) | "
+             "train time (s) | unreachable gold |",
+             "|---:|---:|---:|---:|---|---:|---:|---:|"]
     for r in results["ratios"]:
         d = r.get("ser_minus_first_ratio")
         diff = f"{d['mean']:+.3f} [{d['ci95'][0]:+.3f}, {d['ci95'][1]:+.3f}]" if d else "–"
         writers = ", ".join(f"{w}: {v:.3f}" for w, v in r["ser_per_writer"].items())
         lines.append(f"| {r['ratio']:.2f} | {r['ser']['mean']:.3f} ± {r['ser']['std']:.3f} | "
                      f"{r['ser_pitchless']['mean']:.3f} ± {r['ser_pitchless']['std']:.3f} | {diff} | {writers} | "
+                     f"{r['ser_beam']['mean']:.3f} ± {r['ser_beam']['std']:.3f} | "
                      f"{r['train_seconds']:.0f} | {r['share_unreachable']:.1%} |")
     return "\n".join(lines) + "\n"
 
@@ -392,14 +432,35 @@ def _training_staves_shape(folder: Path) -> dict[str, Any]:
             "width_px": _quartiles([r["width"] for r in rows]), "height_px": _quartiles([r["height"] for r in rows])}
 
 
+def _trained_recognizer(config: StaffBenchConfig, ratio: float, seed: int, out: Path, reuse_from: Sequence[Path],
+                        device: torch.device, log: Callable[[str], None]) -> LoadedRecognizer | None:
+    """The recogniser of (ratio, seed) when one with its training key is in ``out`` or a ``reuse_from`` folder
+    (copied into ``out``, so the results folder holds every recogniser it reports); None when it must train."""
+    name, key = recognizer_name(ratio, seed), config.training_key(ratio, seed)
+    for folder in (out, *reuse_from):
+        path = folder / name
+        if not path.is_file():
+            continue
+        loaded = load_recognizer(path, device)
+        if loaded.info.get("training_key") != key:
+            continue
+        if folder != out:
+            atomic_write_bytes(out / name, path.read_bytes())
+        log(f"ratio {ratio:.2f}, seed {seed}: reusing {path}")
+        return loaded
+    return None
+
+
 def run_staff_benchmark(config: StaffBenchConfig, out: str | os.PathLike, work: str | os.PathLike,
                         muscima_pp: str | os.PathLike, device: str = "auto", workers: int = 1,
                         overwrite: bool = False, progress: bool = True, log: Callable[[str], None] = print,
-                        real_repository: Any = None) -> dict[str, Any]:
+                        real_repository: Any = None,
+                        reuse_from: Sequence[str | os.PathLike] = ()) -> dict[str, Any]:
     """Render, train and score every ratio and seed of ``config``; see the module docstring.
 
     ``real_repository``: an already built ``mashcima.SymbolRepository`` to draw real symbols from
-    (default: built here over all training writers of ``muscima_pp``).
+    (default: built here over all training writers of ``muscima_pp``). ``reuse_from``: other results folders
+    whose recognisers are reused where their training key matches (e.g. ratio 0, which no GAN setting changes).
     """
     from gan.provenance import provenance
     from symbol_sources import load_muscima_pp
@@ -407,6 +468,10 @@ def run_staff_benchmark(config: StaffBenchConfig, out: str | os.PathLike, work: 
     from symbol_sources.real_staves import load_gold_staves
 
     out, work, muscima_pp = Path(out), Path(work), Path(muscima_pp)
+    reuse_from = [Path(f) for f in reuse_from]
+    for folder in reuse_from:
+        if not folder.is_dir():
+            raise BenchmarkError(f"--reuse-from folder {folder} does not exist")
     dev = resolve_device(device)
     if config.annotations and not Path(config.annotations).is_file():
         raise BenchmarkError(f"annotation file {config.annotations} does not exist")
@@ -432,12 +497,7 @@ def run_staff_benchmark(config: StaffBenchConfig, out: str | os.PathLike, work: 
         for seed in config.seeds:
             model_path = out / recognizer_name(ratio, seed)
             key = config.training_key(ratio, seed)
-            recognizer = None
-            if model_path.is_file():
-                loaded = load_recognizer(model_path, dev)
-                if loaded.info.get("training_key") == key:
-                    recognizer = loaded
-                    log(f"ratio {ratio:.2f}, seed {seed}: reusing {model_path}")
+            recognizer = _trained_recognizer(config, ratio, seed, out, reuse_from, dev, log)
             if recognizer is None:
                 if staves is None:
                     log(f"ratio {ratio:.2f}: rendering {config.staves} staves into {work}")
@@ -462,9 +522,12 @@ def run_staff_benchmark(config: StaffBenchConfig, out: str | os.PathLike, work: 
                 save_recognizer(model_path, model, codec, config.recognizer, info)
                 recognizer = load_recognizer(model_path, dev)
             scored = evaluate_recognizer(recognizer, gold, gold_images)
-            log(f"ratio {ratio:.2f}, seed {seed}: SER {scored['ser']:.3f}, pitch ignored {scored['ser_pitchless']:.3f}")
+            beam = evaluate_recognizer(recognizer, gold, gold_images, config.beam_width)
+            log(f"ratio {ratio:.2f}, seed {seed}: SER {scored['ser']:.3f}, pitch ignored {scored['ser_pitchless']:.3f}"
+                f", beam search {beam['ser']:.3f}")
             runs.append({"ratio": ratio, "seed": seed, "recognizer": model_path.name, **{
-                k: recognizer.info.get(k) for k in ("training_staves", "final_loss", "train_seconds")}, **scored})
+                k: recognizer.info.get(k) for k in ("training_staves", "final_loss", "train_seconds")}, **scored,
+                "ser_beam": beam["ser"], "predicted_beam": [st["predicted"] for st in beam["staves"]]})
     if "training" not in shapes:  # every recogniser was reused: the first ratio's staves are there to describe
         shapes["training"] = _training_staves_shape(_render(config, config.ratios[0], work, muscima_pp, device,
                                                              workers, real_repo, progress))

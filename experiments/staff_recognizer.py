@@ -128,6 +128,44 @@ class TokenCodec:
             out.append([self.vocabulary[i - 1] for i in row[keep]])
         return out
 
+    def beam_decode(self, logits: torch.Tensor, lengths: torch.Tensor, beam_width: int) -> list[list[str]]:
+        """CTC prefix beam search per staff (see ``ctc_beam_search``)."""
+        log_probs = F.log_softmax(logits.float(), -1).cpu().numpy()
+        return [[self.vocabulary[i - 1] for i in ctc_beam_search(lp[:n], beam_width)]
+                for lp, n in zip(log_probs, lengths.tolist())]
+
+
+def ctc_beam_search(log_probs: np.ndarray, beam_width: int, prune: float = -12.0) -> list[int]:
+    """Most probable label sequence under CTC by prefix beam search (no language model).
+
+    ``log_probs``: (T, V+1) per-step log-probabilities, blank = 0. A prefix's probability sums over every path
+    that collapses to it (blank- and label-ending paths kept apart, so a repeated label needs a blank between),
+    which greedy best-path decoding does not. At each step only the ``beam_width`` likeliest labels above
+    ``prune`` (log) are tried: an untrained or unsure model would otherwise try the whole vocabulary per beam.
+    """
+    neg = -np.inf
+    beams: dict[tuple[int, ...], tuple[float, float]] = {(): (0.0, neg)}  # prefix -> (log P ends blank, ends label)
+    for lp in log_probs:
+        top = np.argsort(lp[1:])[::-1][:beam_width] + 1  # labels only: the blank is always tried
+        candidates = [int(c) for c in top if lp[c] > prune]
+        grown: dict[tuple[int, ...], list[float]] = {}
+
+        def add(prefix: tuple[int, ...], blank: float, label: float) -> None:
+            b, n = grown.get(prefix, (neg, neg))
+            grown[prefix] = [np.logaddexp(b, blank), np.logaddexp(n, label)]
+
+        for prefix, (b, n) in beams.items():
+            total = np.logaddexp(b, n)
+            add(prefix, total + lp[0], neg)  # a blank keeps the prefix
+            for c in candidates:
+                if prefix and prefix[-1] == c:
+                    add(prefix, neg, n + lp[c])  # the same label again, unbroken: still one label
+                    add(prefix + (c,), neg, b + lp[c])  # after a blank: a second one
+                else:
+                    add(prefix + (c,), neg, total + lp[c])
+        beams = dict(sorted(grown.items(), key=lambda kv: -np.logaddexp(*kv[1]))[:beam_width])
+    return list(max(beams.items(), key=lambda kv: np.logaddexp(*kv[1]))[0])
+
 
 class LoadedRecognizer:
     """A recogniser ready to transcribe staff images."""
@@ -137,8 +175,9 @@ class LoadedRecognizer:
         self.model, self.codec, self.settings, self.device, self.info = model.eval(), codec, settings, device, info
 
     @torch.inference_mode()
-    def transcribe(self, images: Sequence[np.ndarray], batch_size: int = 8) -> list[list[str]]:
-        """uint8 staff images (255 = paper, any size) -> token lists."""
+    def transcribe(self, images: Sequence[np.ndarray], batch_size: int = 8, beam_width: int = 1) -> list[list[str]]:
+        """uint8 staff images (255 = paper, any size) -> token lists; ``beam_width`` 1 decodes greedily, more by
+        CTC prefix beam search."""
         prepared = [normalise_staff(im, self.settings.height) for im in images]
         # similar widths together: less padding, and padding a BiLSTM reads is not free of effect
         order = sorted(range(len(prepared)), key=lambda i: prepared[i].shape[1])
@@ -147,7 +186,12 @@ class LoadedRecognizer:
             idx = order[k:k + batch_size]
             x, widths = batch_tensor([prepared[i] for i in idx])
             logits = self.model(x.to(self.device))
-            for i, tokens in zip(idx, self.codec.greedy_decode(logits, StaffRecognizer.output_lengths(widths))):
+            lengths = StaffRecognizer.output_lengths(widths)
+            if beam_width > 1:
+                decoded = self.codec.beam_decode(logits, lengths, beam_width)
+            else:
+                decoded = self.codec.greedy_decode(logits, lengths)
+            for i, tokens in zip(idx, decoded):
                 by_index[i] = tokens
         return [by_index[i] for i in range(len(prepared))]
 

@@ -9,7 +9,7 @@ import click
 
 from ganwriting_mashcima.cli_benchmark import RESUME_BENCHMARK, number_list, portable_path
 from ganwriting_mashcima.errors import exit_130_on_ctrl_c, one_line_errors, refuse_existing
-from ganwriting_mashcima.options import DEFAULT_GOLD, LazyChoice, device_option, muscima_pp_option
+from ganwriting_mashcima.options import DEFAULT_GOLD, LazyChoice, bank_options, device_option, muscima_pp_option
 
 IMAGE_SUFFIXES = (".png",)
 
@@ -41,6 +41,10 @@ def _muscima(muscima_pp: Path | None) -> Path:
 @muscima_pp_option
 @click.option("--seeds", callback=number_list(int, "seeds"), default=None,
               help="Comma-separated recogniser seeds, one recogniser per ratio and seed. [default: preset's]")
+@bank_options(preset=True)
+@click.option("--reuse-from", multiple=True, type=click.Path(file_okay=False, exists=True, path_type=Path),
+              help="Another results folder whose recognisers are reused where their settings match (e.g. ratio 0 "
+                   "of a run that differs only in --bank-size or --real-classes); repeatable. [default: none]")
 @click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True,
               help="Processes rendering staves (CPU).")
 @device_option
@@ -49,7 +53,8 @@ def _muscima(muscima_pp: Path | None) -> Path:
 @exit_130_on_ctrl_c(RESUME_BENCHMARK)
 def staves(out: Path, work: Path | None, preset: str, ratios: tuple[float, ...] | None,
            annotations: Path | None, staves: int | None, steps: int | None, checkpoint: Path | None, gold: Path,
-           muscima_pp: Path | None, seeds: tuple[int, ...] | None, workers: int, device: str,
+           muscima_pp: Path | None, seeds: tuple[int, ...] | None, bank_size: int | None,
+           real_classes: tuple[str, ...] | None, reuse_from: tuple[Path, ...], workers: int, device: str,
            overwrite: bool) -> None:
     """Staff recognition SER on real CVC-MUSCIMA staves versus the GAN ratio of the training staves.
 
@@ -64,6 +69,8 @@ def staves(out: Path, work: Path | None, preset: str, ratios: tuple[float, ...] 
       ganmash benchmark staves --out results/staves-cpu --preset cpu --annotations runs/annotations/train.txt
       ganmash benchmark staves --out results/staves-gpu --preset gpu --workers 16 --annotations ...
       ganmash benchmark staves --out results/more --ratios 0,0.25,0.5 --staves 2000 --seeds 0,1,2,3
+      ganmash benchmark staves --out results/real-clefs --real-classes g-clef,f-clef,c-clef \\
+          --annotations runs/annotations/train.txt --reuse-from results/staves-cpu
     """
     from experiments.staff_benchmark import PRESETS, run_staff_benchmark
     from ganwriting_mashcima.provider import default_checkpoint
@@ -71,12 +78,13 @@ def staves(out: Path, work: Path | None, preset: str, ratios: tuple[float, ...] 
     ck = Path(checkpoint) if checkpoint is not None else default_checkpoint()
     if not ck.is_file():
         raise FileNotFoundError(f"checkpoint {ck} does not exist")
-    config = PRESETS[preset].replace(ratios=ratios, staves=staves, steps=steps, seeds=seeds,
+    config = PRESETS[preset].replace(ratios=ratios, staves=staves, steps=steps, seeds=seeds, bank_size=bank_size,
+                                     real_classes=real_classes,
                                      annotations=portable_path(annotations) if annotations else None,
                                      checkpoint=portable_path(ck), gold=portable_path(gold))
     work = work if work is not None else Path("runs") / f"{out.name}-staves"
     results = run_staff_benchmark(config, out, work, _muscima(muscima_pp), device=device, workers=workers,
-                                  overwrite=overwrite, log=click.echo)
+                                  overwrite=overwrite, log=click.echo, reuse_from=reuse_from)
     click.echo(f"wrote {out}/results.json, results.md, ser.png")
     for r in results["ratios"]:
         d = r.get("ser_minus_first_ratio")
@@ -95,19 +103,22 @@ def staves(out: Path, work: Path | None, preset: str, ratios: tuple[float, ...] 
               help="Folder of staff images (PNG, black ink on white, any size) to transcribe. [default: none]")
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="JSON report (with --gold) or TSV of image<TAB>annotation (with --images).")
+@click.option("--beam", type=click.IntRange(min=1), default=1, show_default=True,
+              help="CTC beam width: 1 decodes greedily (best path), more by prefix beam search (slower).")
 @muscima_pp_option
 @device_option
 @click.option("--overwrite", is_flag=True, help="Replace an existing --out.")
 @one_line_errors
-def recognize(model: Path, gold: Path | None, images: Path | None, out: Path, muscima_pp: Path | None, device: str,
-              overwrite: bool) -> None:
+def recognize(model: Path, gold: Path | None, images: Path | None, out: Path, beam: int, muscima_pp: Path | None,
+              device: str, overwrite: bool) -> None:
     """Read staves with a trained recogniser: score it on a gold file, or transcribe a folder of images.
 
     \b
     Examples:
       ganmash recognize --model results/staves-cpu/recognizer_ratio0.50_seed0.pt \\
           --gold ../shared/cvc-muscima-gold/dev.tsv --out ser.json
-      ganmash recognize --model results/staves-cpu/recognizer_ratio0.50_seed0.pt --images my_scans/ --out preds.tsv
+      ganmash recognize --model results/staves-cpu/recognizer_ratio0.50_seed0.pt --images my_scans/ --out preds.tsv \\
+          --beam 16
     """
     import cv2
 
@@ -124,7 +135,8 @@ def recognize(model: Path, gold: Path | None, images: Path | None, out: Path, mu
         from symbol_sources.real_staves import load_gold_staves
 
         rows, staff_images = load_gold_staves(gold, load_muscima_pp(_muscima(muscima_pp)))
-        report = {"model": str(model), "gold_file": str(gold), **evaluate_recognizer(recognizer, rows, staff_images)}
+        report = {"model": str(model), "gold_file": str(gold), "beam_width": beam,
+                  **evaluate_recognizer(recognizer, rows, staff_images, beam)}
         atomic_write_json(out, report)
         click.echo(f"{out}: SER {report['ser']:.3f} (pitch ignored {report['ser_pitchless']:.3f}) over "
                    f"{report['staves_scored']} staves, {report['blank_staves_skipped']} blank skipped")
@@ -142,7 +154,7 @@ def recognize(model: Path, gold: Path | None, images: Path | None, out: Path, mu
         pictures.append(img)
     buf = io.StringIO()
     writer = csv.writer(buf, delimiter="\t", lineterminator="\n")
-    for p, tokens in zip(files, recognizer.transcribe(pictures)):
+    for p, tokens in zip(files, recognizer.transcribe(pictures, beam_width=beam)):
         writer.writerow([p.name, " ".join(tokens)])
     atomic_write_bytes(out, buf.getvalue().encode())
     click.echo(f"{out}: {len(files)} staves transcribed")

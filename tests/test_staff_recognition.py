@@ -128,6 +128,33 @@ def test_greedy_ctc_decoding_merges_repeats_and_drops_blanks():
     assert codec.greedy_decode(logits, torch.tensor([2])) == [["a"]]
 
 
+def test_beam_search_finds_the_label_greedy_decoding_misses():
+    from experiments.staff_recognizer import ctc_beam_search
+
+    # best path: blank, blank -> nothing (0.36); but "a" sums three paths: a-, -a, aa (0.64)
+    log_probs = np.log(np.array([[0.6, 0.4], [0.6, 0.4]]))
+    assert ctc_beam_search(log_probs, beam_width=4) == [1]
+
+
+def test_beam_search_returns_the_most_probable_labelling_of_small_cases():
+    import itertools
+
+    from experiments.staff_recognizer import ctc_beam_search
+
+    def collapse(path):
+        return tuple(c for i, c in enumerate(path) if c != 0 and (i == 0 or path[i - 1] != c))
+
+    rng = np.random.default_rng(0)
+    for _ in range(30):
+        log_probs = np.log(rng.dirichlet(np.full(3, 0.7), size=5))  # 5 steps, blank + 2 labels
+        total: dict[tuple, float] = {}
+        for path in itertools.product(range(3), repeat=5):  # every path, summed per labelling
+            p = float(np.exp(sum(log_probs[t, c] for t, c in enumerate(path))))
+            total[collapse(path)] = total.get(collapse(path), 0.0) + p
+        found = tuple(ctc_beam_search(log_probs, beam_width=50, prune=-np.inf))
+        assert total[found] == pytest.approx(max(total.values()), rel=1e-9)
+
+
 def test_recogniser_output_has_a_time_step_per_four_columns():
     from experiments.staff_recognizer import RecognizerSettings, StaffRecognizer
 
@@ -215,6 +242,8 @@ def test_benchmark_writes_results_plot_and_a_recogniser_per_ratio(smoke_benchmar
         assert ratio["ser"]["mean"] == pytest.approx(sum(seeds) / 2, abs=1e-4)
     assert json.loads((out / "results.json").read_text())["ratios"][1]["ser"] == results["ratios"][1]["ser"]
     assert results["provenance"]["checkpoint_sha256"] and results["annotations"]["sha256"] is None
+    for r in results["runs"]:  # the second decoding, by beam search, is scored on the same staves
+        assert 0 <= r["ser_beam"] and len(r["predicted_beam"]) == len(r["staves"])
 
 
 def test_the_ratio_after_the_first_gets_a_paired_ci_and_every_ratio_its_ser_per_writer(smoke_benchmark):
@@ -259,6 +288,34 @@ def test_rerunning_the_benchmark_reuses_trained_recognisers(smoke_benchmark):
     assert [r["ser"] for r in second["ratios"]] == [r["ser"] for r in first["ratios"]]
 
 
+def test_a_run_differing_in_real_classes_reuses_ratio_zero_from_another_folder(smoke_benchmark, real_repository,
+                                                                              smoke_checkpoint, muscima_root):
+    from experiments.staff_benchmark import run_staff_benchmark
+
+    root, first, _ = smoke_benchmark
+    config = tiny_config(checkpoint=str(smoke_checkpoint), real_classes=("g-clef",))
+    results = run_staff_benchmark(config, root / "clefs", root / "work", muscima_root, device="cpu", progress=False,
+                                  log=lambda s: None, real_repository=real_repository, reuse_from=[root / "out"])
+    trained = {(r["ratio"], r["seed"]) for r in map(json.loads, (root / "clefs" / "metrics.jsonl").read_text().split("\n")[:-1])}
+    assert trained == {(1.0, 0), (1.0, 1)}  # ratio 0 draws no GAN glyph: the real_classes cannot change it
+    assert [r["ser"] for r in results["runs"][:2]] == [r["ser"] for r in first["runs"][:2]]
+    assert (root / "clefs" / "recognizer_ratio0.00_seed0.pt").is_file()  # copied: the folder holds what it reports
+    assert len(list((root / "work").glob("ratio_1.00-*-real*"))) == 1  # its staves are rendered apart
+
+
+def test_the_committed_staff_results_keep_their_recognisers_keys():
+    from experiments.staff_benchmark import StaffBenchConfig
+    from experiments.staff_recognizer import load_recognizer
+
+    folder = REPO / "results" / "staves-music-cpu"
+    saved = json.loads((folder / "config.json").read_text())
+    config = StaffBenchConfig.from_dict(saved)
+    assert config.to_dict() == saved  # settings added later leave a default run's config as it was
+    for path in sorted(folder.glob("recognizer_*.pt")):
+        info = load_recognizer(path).info
+        assert info["training_key"] == config.training_key(info["ratio"], info["seed"]), path.name
+
+
 # -- CLI ----------------------------------------------------------------------------------------------------------
 def test_recognize_transcribes_a_folder_of_images_into_a_tsv(smoke_benchmark, tmp_path):
     from ganwriting_mashcima.cli import main
@@ -267,11 +324,13 @@ def test_recognize_transcribes_a_folder_of_images_into_a_tsv(smoke_benchmark, tm
     (tmp_path / "scans").mkdir()
     for name in ("b.png", "a.png"):
         cv2.imwrite(str(tmp_path / "scans" / name), np.full((120, 500), 255, np.uint8))
-    res = CliRunner().invoke(main, ["recognize", "--model", str(root / "out" / "recognizer_ratio0.00_seed0.pt"),
-                                    "--images", str(tmp_path / "scans"), "--out", str(tmp_path / "p.tsv")])
-    assert res.exit_code == 0, res.output
-    rows = [line.split("\t") for line in (tmp_path / "p.tsv").read_text().splitlines()]
-    assert [r[0] for r in rows] == ["a.png", "b.png"] and all(len(r) == 2 for r in rows)
+    for beam in ("1", "8"):
+        res = CliRunner().invoke(main, ["recognize", "--model", str(root / "out" / "recognizer_ratio0.00_seed0.pt"),
+                                        "--images", str(tmp_path / "scans"), "--out", str(tmp_path / f"p{beam}.tsv"),
+                                        "--beam", beam])
+        assert res.exit_code == 0, res.output
+        rows = [line.split("\t") for line in (tmp_path / f"p{beam}.tsv").read_text().splitlines()]
+        assert [r[0] for r in rows] == ["a.png", "b.png"] and all(len(r) == 2 for r in rows)
 
 
 def test_recognize_scores_a_gold_file(smoke_benchmark, tmp_path, muscima_root):

@@ -631,3 +631,51 @@ def conversion_report(result: Conversion, collections: list[str], seed: int, lim
         + [{"gold_staves_written_verbatim": len({" ".join(g) for g in gold} & set(result.lines))}],
         "sha256": hashlib.sha256(output_bytes).hexdigest(),
     }
+
+
+# ------------------------------------------------------------------------------------------------ mixing
+
+def random_line(target: int, rng: random.Random, attempts: int = 20) -> str:
+    """A line of Mashcima's random annotations (``generate_random_annotation`` pieces joined) about ``target``
+    tokens long, that Mashcima's parser and canvas take back: the first of ``attempts`` draws within
+    ``max(4, target // 4)`` tokens of the target, else the nearest. Mashcima's generator draws from the global
+    ``random``, so it is reseeded from ``rng`` per draw: the line depends only on ``rng``'s stream."""
+    from mashcima import generate_random_annotation
+
+    tolerance, best = max(4, target // 4), None
+    for _ in range(attempts):
+        random.seed(rng.getrandbits(64))
+        pieces: list[str] = []
+        while sum(len(p.split()) for p in pieces) < target:
+            pieces.append(generate_random_annotation())
+        shorter = sum(len(p.split()) for p in pieces[:-1])
+        if len(pieces) > 1 and target - shorter < sum(len(p.split()) for p in pieces) - target:
+            pieces.pop()  # the nearer of the two lengths around the target
+        line = " ".join(" ".join(pieces).split())
+        if mashcima_rejection(line) is not None:
+            continue
+        error = abs(len(line.split()) - target)
+        if error <= tolerance:
+            return line
+        if best is None or error < best[0]:
+            best = (error, line)
+    if best is None:
+        raise AnnotationsError(f"Mashcima took none of {attempts} random lines of ~{target} tokens")
+    return best[1]
+
+
+def mix_random(lines: list[str], share: float, seed: int = 0) -> tuple[list[str], int]:
+    """``lines`` with a ``share`` of them (drawn with ``seed``) replaced by random annotations of the same token
+    count: the mix of real and synthetic annotations Mashcima's best recogniser trained on (1:1), keeping the
+    real lines' length distribution. Returns the lines and how many were replaced."""
+    if not 0.0 <= share <= 1.0:
+        raise AnnotationsError(f"--random-share must be in [0, 1], got {share}")
+    rng = random.Random(seed)
+    out, replaced = [], 0
+    for line in lines:
+        if rng.random() < share:
+            out.append(random_line(len(line.split()), rng))
+            replaced += 1
+        else:
+            out.append(line)
+    return out, replaced

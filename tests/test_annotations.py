@@ -193,3 +193,28 @@ def test_to_musicxml_refuses_an_existing_folder_and_replaces_it_only_when_told(t
     assert replaced.exit_code == 0, replaced.output
     assert not (out / "mine.txt").exists() and list(out.glob("*.musicxml"))
     assert not list(tmp_path.glob(".scores.*"))  # no temporary folder left behind
+
+
+REAL_LINES = ["clef.G-2 #4 #1 time.3 time.4 q-1 | e=2 * =s3 q4 e=4 ( ) =e5 | q6 ( ) e=6 #-2 =e-2 N-3 q-3 | qr "
+              "e=-7 =e-6 e=-5 * =s-4 | h1 qr |", "clef.G-2 time.4 time.4 q-4 q-2 q0 q2 |"] * 40
+
+
+def test_mix_replaces_a_share_of_lines_with_random_ones_of_about_their_length():
+    from symbol_sources.annotations import mix_random
+
+    mixed, replaced = mix_random(REAL_LINES, 0.5, seed=3)
+    changed = [(a, b) for a, b in zip(REAL_LINES, mixed) if a != b]
+    assert len(changed) == replaced and 25 <= replaced <= 55  # binomial(80, 0.5)
+    for real, generated in changed:  # whole random pieces (5-37 tokens) joined, redrawn until near the length
+        assert abs(len(generated.split()) - len(real.split())) <= max(4, len(real.split()) // 4)
+        assert mashcima_rejection(generated) is None
+    assert mix_random(REAL_LINES, 0.5, seed=3) == (mixed, replaced)  # the seed decides it all
+    assert mix_random(REAL_LINES, 0.0, seed=3) == (REAL_LINES, 0)
+
+
+def test_mix_cli_refuses_a_source_line_mashcima_rejects_and_writes_nothing(tmp_path):
+    source = tmp_path / "src.txt"
+    source.write_text(REAL_LINES[0] + "\nclef.G-2 q4 e=5 |\n")  # an unfinished beam
+    r = CliRunner().invoke(main, ["annotations", "mix", str(source), "--out", str(tmp_path / "m.txt")])
+    assert r.exit_code == 1 and isinstance(r.exception, SystemExit), r.output
+    assert "src.txt line 2: " in r.output and not (tmp_path / "m.txt").exists()

@@ -395,3 +395,17 @@ def test_benchmark_refuses_an_out_folder_of_other_settings(smoke_benchmark, musc
     with pytest.raises(BenchmarkError, match="other settings"):
         run_staff_benchmark(config, root / "out", root / "work", muscima_root, device="cpu", progress=False,
                             log=lambda s: None)
+
+
+def test_error_table_counts_gold_tokens_missed_and_output_by_kind():
+    from experiments.staff_errors import error_table, markdown
+
+    staff = {"gold": "clef.G-2 #4 w4 q5 . |", "predicted": "clef.G-2 h4 q5 |"}  # sharp, whole note, staccato lost
+    results = {"runs": [{"ratio": 0.0, "staves": [staff]}, {"ratio": 0.0, "staves": [staff]}]}
+    table = error_table(results)[0.0]
+    assert table["key/accidental"] == {"gold": 1, "missed_or_replaced": 1, "predicted": 0}
+    assert table["whole note"] == {"gold": 1, "missed_or_replaced": 1, "predicted": 0}
+    assert "half note" not in table  # rows are the gold's kinds
+    assert table["staccato"] == {"gold": 1, "missed_or_replaced": 1, "predicted": 0}
+    assert table["quarter note"] == {"gold": 1, "missed_or_replaced": 0, "predicted": 1}  # means over the 2 seeds
+    assert "| staccato | 1 | 100% / 0 |" in markdown({0.0: table})

@@ -137,7 +137,7 @@ PRESETS: dict[str, StaffBenchConfig] = {
                               recognizer=RecognizerSettings(height=32, channels=(4, 8, 8, 8), lstm_hidden=8,
                                                             lstm_layers=1)),
     # 2-core CPU, <= 3 h: ratios 0 and 0.5, 3 recogniser seeds each (12-14 min per recogniser alone, so
-    # --ratios 0,0.5,1 projects to ~2.3 h, unmeasured), on real-music annotations of real staff length
+    # --ratios 0,0.5,1 projects to ~2.1 h, unmeasured), on real-music annotations of real staff length
     # (--annotations from `ganmash annotations from-corpus`); a 6-conv, 2-layer BiLSTM CRNN like Mashcima's
     "cpu": StaffBenchConfig(preset="cpu", ratios=(0.0, 0.5), staves=2000, steps=3000, batch_size=8, seeds=(0, 1, 2),
                             recognizer=RecognizerSettings(height=64, channels=(16, 32, 48, 64, 64, 96),

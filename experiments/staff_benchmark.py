@@ -39,7 +39,7 @@ from experiments.staff_recognizer import (LoadedRecognizer, RecognizerSettings, 
                                           normalise_staff, save_recognizer)
 from experiments.results_folder import CONFIG, METRICS, BenchmarkError, prepare_results_folder
 from gan import append_jsonl, atomic_write, atomic_write_bytes, atomic_write_json, resolve_device
-from symbol_sources.mashcima_provider import check_real_classes
+from symbol_sources.mashcima_provider import DEFAULT_BANK_SIZE, check_real_classes
 from symbol_sources.real_staves import GoldStaff
 
 
@@ -62,7 +62,7 @@ class StaffBenchConfig:
     gold: str = ""
     # added after the first committed results: to_dict leaves them out at their defaults, so the config.json and
     # recogniser keys of those results stay valid
-    bank_size: int = 32  # generated glyphs per (writer, class) the GAN's draws pick from
+    bank_size: int = DEFAULT_BANK_SIZE  # generated glyphs per (writer, class) the GAN's draws pick from
     real_classes: tuple[str, ...] = ()  # glyph classes the GAN never draws
     beam_width: int = 16  # the second decoding every recogniser is scored with (CTC prefix beam search)
 
@@ -355,7 +355,7 @@ def _render(config: StaffBenchConfig, ratio: float, work: Path, muscima_pp: Path
     # the GAN's and the annotations' content name the folder, and how the GAN's glyphs are drawn where that is not
     # the default: staves drawn otherwise, by another GAN or from another annotation file are never resumed into
     name = f"ratio_{ratio:.2f}" + (f"-{gan[:12]}" if gan else "") + (f"-a{notes[:12]}" if notes else "")
-    if draws.get("bank_size", 32) != 32:
+    if draws.get("bank_size", DEFAULT_BANK_SIZE) != DEFAULT_BANK_SIZE:
         name += f"-b{draws['bank_size']}"
     if draws.get("real_classes"):
         name += "-real" + hashlib.sha256(",".join(draws["real_classes"]).encode()).hexdigest()[:8]
@@ -401,7 +401,7 @@ def _markdown(results: dict[str, Any]) -> str:
              f"-layer BiLSTM, {c['recognizer']['height']} px), {c['steps']} steps of batch {c['batch_size']} on "
              f"{c['staves']} Mashcima staves per ratio, one recogniser per seed {c['seeds']} (same staves, "
              f"annotations and seeds for every ratio). Annotations: {results['annotations']['source']}. GAN glyphs "
-             f"drawn from {c.get('bank_size', 32)} per writer and class"
+             f"drawn from {c.get('bank_size', DEFAULT_BANK_SIZE)} per writer and class"
              + (f", never for {', '.join(c['real_classes'])}" if c.get("real_classes") else "") + ". Test: "
              f"{results['staves_scored']} gold staves of writers {results['gold_writers']} "
              f"({results['blank_staves_skipped']} blank skipped). Gold tokens no recogniser here can output count as "
@@ -432,11 +432,10 @@ def _training_staves_shape(folder: Path) -> dict[str, Any]:
             "width_px": _quartiles([r["width"] for r in rows]), "height_px": _quartiles([r["height"] for r in rows])}
 
 
-def _trained_recognizer(config: StaffBenchConfig, ratio: float, seed: int, out: Path, reuse_from: Sequence[Path],
-                        device: torch.device, log: Callable[[str], None]) -> LoadedRecognizer | None:
-    """The recogniser of (ratio, seed) when one with its training key is in ``out`` or a ``reuse_from`` folder
+def _trained_recognizer(name: str, key: str, out: Path, reuse_from: Sequence[Path], device: torch.device,
+                        log: Callable[[str], None], label: str) -> LoadedRecognizer | None:
+    """The recogniser file ``name`` when one with training key ``key`` is in ``out`` or a ``reuse_from`` folder
     (copied into ``out``, so the results folder holds every recogniser it reports); None when it must train."""
-    name, key = recognizer_name(ratio, seed), config.training_key(ratio, seed)
     for folder in (out, *reuse_from):
         path = folder / name
         if not path.is_file():
@@ -446,7 +445,7 @@ def _trained_recognizer(config: StaffBenchConfig, ratio: float, seed: int, out: 
             continue
         if folder != out:
             atomic_write_bytes(out / name, path.read_bytes())
-        log(f"ratio {ratio:.2f}, seed {seed}: reusing {path}")
+        log(f"{label}: reusing {path}")
         return loaded
     return None
 
@@ -497,7 +496,8 @@ def run_staff_benchmark(config: StaffBenchConfig, out: str | os.PathLike, work: 
         for seed in config.seeds:
             model_path = out / recognizer_name(ratio, seed)
             key = config.training_key(ratio, seed)
-            recognizer = _trained_recognizer(config, ratio, seed, out, reuse_from, dev, log)
+            recognizer = _trained_recognizer(model_path.name, key, out, reuse_from, dev, log,
+                                             f"ratio {ratio:.2f}, seed {seed}")
             if recognizer is None:
                 if staves is None:
                     log(f"ratio {ratio:.2f}: rendering {config.staves} staves into {work}")

@@ -68,7 +68,7 @@ def synthesize_staves_cmd(ctx: click.Context, ratio: float, count: int | None, o
     lines = read_annotations(annotations) if annotations else None
     job = StaffJob(count=count or (len(lines) if lines else 100), ratio=ratio, seed=seed, mode=mode, style=style,
                    annotations=str(annotations.resolve()) if annotations else None, shard=parse_shard(shard),
-                   bank_size=bank_size or 32, real_classes=real_classes or ())
+                   bank_size=bank_size or StaffJob.bank_size, real_classes=real_classes or ())
     checkpoint = Path(checkpoint) if checkpoint is not None else default_checkpoint()
     load_checkpoint(checkpoint)
     muscima_root = locate_muscima_pp(muscima_pp)

@@ -68,6 +68,7 @@ def glyph_classes(ctx, param, value: str | None) -> tuple[str, ...] | None:
 def bank_options(preset: bool = False):
     """``--bank-size`` and ``--real-classes``: how the GAN's share of the glyphs is drawn (None: the job's defaults,
     or with ``preset`` the preset's)."""
+    # the literal 32 is symbol_sources.mashcima_provider.DEFAULT_BANK_SIZE, not imported: the CLI's start-up stays light
     size_default, classes_default = ("preset's", "preset's") if preset else ("32", "none")
 
     def decorate(command):

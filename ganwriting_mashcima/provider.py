@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from symbol_sources import locate_muscima_pp
-from symbol_sources.mashcima_provider import MixedSymbolRepository, install, open_mixed_repository, uninstall
+from symbol_sources.mashcima_provider import (DEFAULT_BANK_SIZE, MixedSymbolRepository, install, open_mixed_repository,
+                                              uninstall)
 
 PRETRAINED_CHECKPOINT = Path(__file__).resolve().parent / "pretrained" / "glyph-gan.pt"
 
@@ -27,7 +28,7 @@ def default_checkpoint() -> Path:
 
 def mixed_repository(checkpoint: str | os.PathLike | None = None, ratio: float = 0.5, device: str = "auto",
                      style: str = "per-staff", *, muscima_pp: str | os.PathLike | None = None,
-                     seed: int | None = None, writers: Iterable[int] | None = None, bank_size: int = 32,
+                     seed: int | None = None, writers: Iterable[int] | None = None, bank_size: int = DEFAULT_BANK_SIZE,
                      real_classes: Iterable[str] = ()) -> MixedSymbolRepository:
     """A ``MixedSymbolRepository`` (real glyphs of the training writers + the GAN of ``checkpoint``);
     ``bank_size`` generated glyphs per writer and class, the classes of ``real_classes`` never generated."""

@@ -21,6 +21,7 @@ import cv2
 import numpy as np
 
 Style = Literal["per-staff", "per-glyph"]
+DEFAULT_BANK_SIZE = 32  # generated glyphs per (writer, class) unless a job says otherwise
 STYLES: tuple[str, ...] = ("per-staff", "per-glyph")
 
 # Mashcima category -> {sprite name -> MUSCIMA++ class the GAN draws}. A bare Sprite category uses key None.
@@ -108,7 +109,7 @@ class GlyphBank:
     sampler: Any  # gan.GlyphSampler
     ratio: float
     style: Style = "per-staff"
-    size: int = 32
+    size: int = DEFAULT_BANK_SIZE
     seed: int = 0
     rng: np.random.Generator = field(default_factory=np.random.default_rng)  # the staff's stream
     writer: int | None = None
@@ -258,7 +259,7 @@ class MixedSymbolRepository:
     """
 
     def __init__(self, real, sampler, ratio: float = 0.5, style: Style = "per-staff",
-                 seed: int | None = None, auto_staff: bool = True, bank_size: int = 32,
+                 seed: int | None = None, auto_staff: bool = True, bank_size: int = DEFAULT_BANK_SIZE,
                  real_classes: Iterable[str] = ()) -> None:
         if not 0.0 <= ratio <= 1.0:
             raise ValueError(f"ratio must be in [0, 1], got {ratio}")
@@ -351,7 +352,7 @@ def installed(repository: MixedSymbolRepository) -> Iterator[MixedSymbolReposito
 def open_mixed_repository(checkpoint: str | os.PathLike, muscima_pp: str | os.PathLike, ratio: float = 0.5,
                           device: str = "auto", style: Style = "per-staff", seed: int | None = None,
                           writers: Iterable[int] | None = None, cache_dir: str | os.PathLike | None = None,
-                          real=None, bank_cache: bool = True, bank_size: int = 32,
+                          real=None, bank_cache: bool = True, bank_size: int = DEFAULT_BANK_SIZE,
                           real_classes: Iterable[str] = ()) -> MixedSymbolRepository:
     """Mashcima's real repository over the training writers, mixed with the GAN of ``checkpoint``.
 

@@ -23,7 +23,7 @@ from tqdm import tqdm
 
 from gan.config import MAX_SEED
 from gan.files import append_jsonl, atomic_write_bytes, atomic_write_json
-from symbol_sources.mashcima_provider import check_real_classes
+from symbol_sources.mashcima_provider import DEFAULT_BANK_SIZE, check_real_classes
 
 Mode = Literal["training", "beauty"]
 MANIFEST = "manifest.jsonl"
@@ -58,7 +58,7 @@ class StaffJob:
     checkpoint_sha256: str = ""  # its content: a new GAN written to the same path is another job, not a resume
     annotations: str | None = None  # a file, one annotation per line; None = Mashcima's random annotations
     shard: tuple[int, int] = (1, 1)  # K-th (1-based) of N
-    bank_size: int = 32  # generated glyphs per (writer, class) the GAN's draws pick from
+    bank_size: int = DEFAULT_BANK_SIZE  # generated glyphs per (writer, class) the GAN's draws pick from
     real_classes: tuple[str, ...] = ()  # glyph classes the GAN never draws (they stay real at any ratio)
 
     def __post_init__(self) -> None:

@@ -16,6 +16,8 @@ _PUBLIC = {
                   "prepare_output_dir"),
     "gan.glyphset": ("GlyphSet", "GlyphSetError"),
     "gan.grid": ("save_glyph_grid",),
+    "gan.precision": ("PRECISIONS", "native_bf16", "resolve_precision"),
+    "gan.styles": ("DEFAULT_NOVEL_SCALE", "NovelHand", "novel_hand"),
     "gan.training": ("resolve_device", "train"),
 }
 __all__, __getattr__ = lazy_exports("gan", _PUBLIC)

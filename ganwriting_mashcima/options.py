@@ -68,8 +68,7 @@ def glyph_classes(ctx, param, value: str | None) -> tuple[str, ...] | None:
 def bank_options(preset: bool = False):
     """``--bank-size`` and ``--real-classes``: how the GAN's share of the glyphs is drawn (None: the job's defaults,
     or with ``preset`` the preset's)."""
-    # the literal 32 is symbol_sources.mashcima_provider.DEFAULT_BANK_SIZE, not imported: the CLI's start-up stays light
-    size_default, classes_default = ("preset's", "preset's") if preset else ("32", "none")
+    size_default, classes_default = ("preset's", "preset's") if preset else ("none: every generated glyph fresh", "none")
 
     def decorate(command):
         command = click.option(
@@ -78,6 +77,28 @@ def bank_options(preset: bool = False):
                  f"any ratio. [default: {classes_default}]")(command)
         return click.option(
             "--bank-size", type=click.IntRange(min=1), default=None,
-            help="Generated glyphs per writer and class that the GAN's draws pick from (more: more variety, a "
-                 f"slower first fill). [default: {size_default}]")(command)
+            help="Cap the generated glyphs at N per writer and class, made once per job seed and cached, that the "
+                 "GAN's draws pick from (the old mode: each is pasted many times; results made with it reproduce). "
+                 f"[default: {size_default}]")(command)
     return decorate
+
+
+def hand_options(command):
+    """``--style``, ``--novel-scale``, ``--style-from`` and ``--precision``: whose hand the GAN writes in, and in
+    which float precision."""
+    command = click.option(
+        "--precision", type=click.Choice(["auto", "fp32", "bf16"]), default="auto", show_default=True,
+        help="The GAN's float precision: auto = bf16 autocast where the CPU (AVX-512 BF16, AMX) or GPU does it "
+             "natively, else fp32. Recorded in the job: bf16 and fp32 glyphs differ slightly.")(command)
+    command = click.option(
+        "--style-from", "style_from", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None,
+        help="Folder of glyph images of one hand (e.g. 16 crops of your manuscripts; class names from sub-folders or "
+             "file names, optional): the generated glyphs follow that hand. [default: none]")(command)
+    command = click.option(
+        "--novel-scale", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True,
+        help="With --style novel: how far each new hand is pushed from the training writers' mean (1 = plain "
+             "mixtures of 2-3 writers).")(command)
+    return click.option(
+        "--style", type=LazyChoice("symbol_sources.glyph_draws", "STYLES"), default="per-staff", show_default=True,
+        help="The generated glyphs' hand: one training writer per staff, a random training writer per glyph, or a "
+             "new hand per staff (novel: mixed from 2-3 training writers; fresh glyphs only).")(command)

@@ -115,7 +115,7 @@ def extract_glyph_set(data: MuscimaPP, size: int = 64, classes: Sequence[str] | 
     return _pack(rows, classes, size, source, cleaner.dropped)
 
 
-def _read_ink(path: Path) -> np.ndarray | None:
+def read_ink(path: Path) -> np.ndarray | None:
     """Grey image → uint8 ink (255 = ink), cropped to the ink; dark-on-light and light-on-dark both work."""
     img = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
     if img is None:
@@ -154,7 +154,7 @@ def extract_from_folders(root: str | os.PathLike, size: int = 64, classes: Seque
     for label, (name, files) in enumerate(tqdm(folders.items(), desc="reading", unit="class",
                                                disable=not progress)):
         for f in files:
-            ink = _read_ink(f)
+            ink = read_ink(f)
             if ink is None:
                 cleaner.dropped["unreadable"] += 1
                 continue

@@ -7,22 +7,23 @@ exactly as before, and at ``ratio=0`` the images are bit-identical to plain Mash
 generated, the real item at the drawn index lends its geometry (sprite sizes, offsets, anchor points) and
 each sprite of a GAN class gets a generated glyph of that class, fitted to the real sprite's box. Sizes
 therefore follow the real size distribution of each class, and composite notes keep real note geometry.
+
+Where the generated glyphs come from is ``symbol_sources.glyph_draws``: fresh GAN samples (the default; a staff's
+demand is planned from its annotation before Mashcima renders it, ``plan_demand``) or a capped bank.
 """
 from __future__ import annotations
 
 import contextlib
 import copy
 import os
+import random
+from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator, Literal
+from typing import Any, Iterable, Iterator
 
-import cv2
 import numpy as np
 
-Style = Literal["per-staff", "per-glyph"]
-DEFAULT_BANK_SIZE = 32  # generated glyphs per (writer, class) unless a job says otherwise
-STYLES: tuple[str, ...] = ("per-staff", "per-glyph")
+from symbol_sources.glyph_draws import DEFAULT_BANK_SIZE, STYLES, FreshGlyphs, GeneratedGlyphs, GlyphBank, StaffCounts, Style
 
 # Mashcima category -> {sprite name -> MUSCIMA++ class the GAN draws}. A bare Sprite category uses key None.
 CATEGORY_SPRITES: dict[str, dict[str | None, str]] = {
@@ -67,157 +68,14 @@ def check_real_classes(real_classes: Iterable[str]) -> tuple[str, ...]:
     return names
 
 
-# MUSCIMA++ pages hold these in either orientation (stems up or down); Mashcima stores notes stem-up, so a
-# generated glyph is turned to whichever orientation overlaps the real sprite it replaces best.
-ORIENTABLE = {"notehead-full", "notehead-empty", "8th_flag", "16th_flag"}
-
-
-def fit_glyph(glyph: np.ndarray, height: int, width: int) -> np.ndarray:
-    """Undo ``to_square``: the centred (height:width) region of a square glyph, resized to height×width."""
-    s = glyph.shape[0]
-    side = max(height, width)
-    gh, gw = max(1, round(s * height / side)), max(1, round(s * width / side))
-    top, left = (s - gh) // 2, (s - gw) // 2
-    crop = np.ascontiguousarray(glyph[top:top + gh, left:left + gw], dtype=np.float32)
-    interpolation = cv2.INTER_AREA if gh > height or gw > width else cv2.INTER_LINEAR
-    return np.clip(cv2.resize(crop, (width, height), interpolation=interpolation), 0.0, 1.0)
-
-
-def _best_orientation(mask: np.ndarray, real: np.ndarray) -> np.ndarray:
-    candidates = (mask, mask[::-1], mask[:, ::-1], mask[::-1, ::-1])
-    return np.ascontiguousarray(max(candidates, key=lambda m: float((m * real).sum())))
-
-
-@dataclass
-class StaffCounts:
-    real: int = 0
-    generated: int = 0
-
-
-@dataclass
-class GlyphBank:
-    """Generated glyphs per (writer, class): a batch of ``size`` made by the GAN (or read from the disk cache)
-    the first time the pair is needed, then drawn from at random.
-
-    A pair's glyphs depend only on (bank seed, writer, class) for a given GAN and device, never on when they
-    were first needed nor on which pairs were made with them (``GlyphSampler.sample_each``), and which glyph a draw takes comes from
-    the staff's own random stream. So a staff's content depends only on its seed (shards and resumed runs are
-    byte-identical to one run), and the GAN's cost is paid once per pair, not per staff; with ``cache`` once
-    per pair across runs and processes. ``size`` bounds the variety per writer and class.
-    """
-
-    sampler: Any  # gan.GlyphSampler
-    ratio: float
-    style: Style = "per-staff"
-    size: int = DEFAULT_BANK_SIZE
-    seed: int = 0
-    rng: np.random.Generator = field(default_factory=np.random.default_rng)  # the staff's stream
-    writer: int | None = None
-    counts: StaffCounts = field(default_factory=StaffCounts)
-    classes: tuple[str, ...] = ()  # every class the repository may ask for: what a writer's fill covers
-    cache: Any = None  # symbol_sources.caches.GlyphBankCache, or None: nothing on disk
-    batch_pairs: int | None = None  # pairs per GAN pass; None: 1 on a CPU, 32 on a GPU (see sample_each)
-    made: int = 0  # pairs the GAN made in this process; the others came from the disk cache
-    _glyphs: dict[tuple[int, str], np.ndarray] = field(default_factory=dict)
-
-    def start_staff(self, seed: int | None = None, writer: int | None = None) -> None:
-        """New staff: reseed (if given), take ``writer``'s style or pick the staff's writer, reset counts."""
-        if seed is not None:
-            self.rng = np.random.default_rng(seed)
-        self.counts = StaffCounts()
-        if writer is not None:  # the caller decides the hand (Smashcima's writer for the scene)
-            self.writer = int(writer)
-        else:
-            self.writer = self._pick_writer(self.rng) if self.style == "per-staff" else None
-
-    def _pick_writer(self, rng: np.random.Generator) -> int:
-        return int(rng.choice(self.sampler.writers))
-
-    def draw_generated(self) -> bool:
-        # rng.random() is consumed even at ratio 0/1, so the stream does not depend on the ratio's value
-        generated = bool(self.rng.random() < self.ratio)
-        if generated:
-            self.counts.generated += 1
-        else:
-            self.counts.real += 1
-        return generated
-
-    @property
-    def pairs(self) -> int:
-        """(writer, class) pairs in the bank so far."""
-        return len(self._glyphs)
-
-    def pairs_per_pass(self) -> int:
-        """The shape of the GAN's passes, which (in the last float bit) a pair's glyphs depend on."""
-        if self.batch_pairs is not None:
-            return self.batch_pairs
-        return 32 if str(getattr(self.sampler, "device", "cpu")).startswith("cuda") else 1
-
-    def pair_seed(self, writer: int, cls: str) -> int:
-        return int(np.random.SeedSequence([self.seed, writer, *cls.encode()]).generate_state(1, np.uint32)[0])
-
-    def fill(self, pairs: Iterable[tuple[int, str]]) -> None:
-        """Put every (writer, class) pair in the bank: from the disk cache where it is there, else from the GAN,
-        many pairs per pass on a GPU. What a pair holds does not depend on the other pairs filled with it."""
-        shape = (self.size, self.sampler.image_size, self.sampler.image_size)
-        to_make = []
-        for key in dict.fromkeys(pairs):
-            if key in self._glyphs:
-                continue
-            cached = self.cache.load(*key, shape) if self.cache is not None else None
-            if cached is not None:
-                self._glyphs[key] = cached
-            else:
-                to_make.append(key)
-        per_pass = self.pairs_per_pass()
-        chunk = per_pass * max(1, 64 // per_pass)  # bounds the float32 copy held at once (64 pairs: 33 MB at 64 px)
-        for start in range(0, len(to_make), chunk):
-            keys = to_make[start:start + chunk]
-            made = self.sampler.sample_each([(cls, writer, self.pair_seed(writer, cls)) for writer, cls in keys],
-                                            n=self.size, batch_requests=per_pass)
-            for key, glyphs in zip(keys, made):
-                self._glyphs[key] = np.round(glyphs * 255).astype(np.uint8)  # 4x less memory than float
-                if self.cache is not None:
-                    self.cache.save(*key, self._glyphs[key])
-            self.made += len(keys)
-
-    def fill_for_staves(self, staff_seeds: Iterable[int]) -> None:
-        """Fill every pair the staves of these seeds may draw (all classes of their writers), e.g. before
-        forking workers, so each does not make them again."""
-        if self.ratio == 0:
-            return
-        writers = ({self._pick_writer(np.random.default_rng(seed)) for seed in staff_seeds}
-                   if self.style == "per-staff" else set(self.sampler.writers))
-        self.fill((writer, cls) for writer in sorted(writers) for cls in self.classes)
-
-    def glyphs(self, writer: int, cls: str) -> np.ndarray:
-        """The bank of (writer, cls): (size, S, S) uint8, 255 = ink."""
-        key = (writer, cls)
-        if key not in self._glyphs:
-            # a GPU makes a writer's every class in about the time of one pair; a CPU pays per glyph
-            ahead = [(writer, c) for c in self.classes] if self.pairs_per_pass() > 1 else []
-            self.fill([key, *ahead])
-        return self._glyphs[key]
-
-    def take(self, cls: str) -> np.ndarray:
-        """One generated (S, S) float glyph of ``cls``, 1 = ink, in the staff's (or a random) writer's hand."""
-        writer = self.writer if self.writer is not None else self._pick_writer(self.rng)
-        bank = self.glyphs(writer, cls)
-        return bank[self.rng.integers(len(bank))].astype(np.float32) / 255
-
-    def generated_sprite(self, real_mask: np.ndarray, cls: str) -> np.ndarray:
-        h, w = real_mask.shape
-        mask = fit_glyph(self.take(cls), h, w)
-        return _best_orientation(mask, real_mask) if cls in ORIENTABLE else mask
-
-
 class MixedCategory(Sequence):
     """A Mashcima category whose items are, with probability ``ratio``, re-drawn with generated glyphs."""
 
-    def __init__(self, real: list, sprites: dict[str | None, str], bank: GlyphBank) -> None:
+    def __init__(self, name: str, real: list, sprites: dict[str | None, str], source: GeneratedGlyphs) -> None:
+        self.name = name
         self.real = real
         self.sprites = sprites
-        self.bank = bank
+        self.bank = source
 
     def __len__(self) -> int:
         return len(self.real)
@@ -226,7 +84,7 @@ class MixedCategory(Sequence):
         if isinstance(index, slice):
             return self.real[index]
         item = self.real[index]
-        if not self.bank.draw_generated():
+        if not self.bank.draw_generated(self.name):
             return item
         return self._generated_like(item)
 
@@ -250,41 +108,108 @@ class MixedCategory(Sequence):
         return group
 
 
+class _CountingCategory(Sequence):
+    """A real category that counts how often Mashcima draws from it (a plan's dry run)."""
+
+    def __init__(self, name: str, real: list, draws: Counter) -> None:
+        self.name, self.real, self.draws = name, real, draws
+
+    def __len__(self) -> int:
+        return len(self.real)
+
+    def __getitem__(self, index):
+        if not isinstance(index, slice):
+            self.draws[self.name] += 1
+        return self.real[index]
+
+
+class _CountingRepository:
+    """Mashcima's real repository, counting the draws of each mixed category."""
+
+    def __init__(self, repo: "MixedSymbolRepository", draws: Counter) -> None:
+        self._repo = repo
+        self._categories = {name: _CountingCategory(name, c.real, draws)
+                            for name, c in repo.categories.items() if isinstance(c, MixedCategory)}
+        self.TIME_MARKS = {key: _CountingCategory(f"TIME_MARKS.{key}", c.real, draws) if isinstance(c, MixedCategory)
+                           else c for key, c in repo.TIME_MARKS.items()}
+
+    def __getattr__(self, name: str):
+        return self._categories[name] if name in self._categories else getattr(self._repo.real, name)
+
+
+def count_category_draws(repo: "MixedSymbolRepository", annotation: str) -> Counter | None:
+    """How often Mashcima draws from each mixed category to render ``annotation`` (None: it cannot be parsed).
+
+    Mashcima chooses every sprite of a staff (``select_sprites``) before placing and rendering any, and which
+    categories an item draws from follows from its tokens alone. So choosing sprites once for a canvas of the
+    annotation, on a repository that counts, gives the staff's draws; Python's and numpy's random states are put
+    back afterwards, so the real render is the same as without the count.
+    """
+    from mashcima.Canvas import Canvas
+    from mashcima.annotation_to_image import annotation_to_canvas
+
+    draws: Counter = Counter()
+    python_state, numpy_state = random.getstate(), np.random.get_state()
+    try:
+        canvas = Canvas()
+        annotation_to_canvas(canvas, annotation, print_warnings=False)
+        canvas.finish_construction()
+        counting = _CountingRepository(repo, draws)
+        for item in canvas.items:
+            item.select_sprites(counting)
+    except Exception:  # noqa: BLE001 - Mashcima's parser asserts; the real render reports the error
+        return None
+    finally:
+        random.setstate(python_state)
+        np.random.set_state(numpy_state)
+    return draws
+
+
 class MixedSymbolRepository:
     """Stands in for ``mashcima.SymbolRepository``: real categories from ``real``, mixed where the GAN can draw.
 
     Categories the GAN has no class for (longa and breve rests, time marks of missing numerals) stay real, and so
-    do the sprites of ``real_classes`` (e.g. classes whose generated glyphs are known to be poor). Reading ``CONFIG`` (Mashcima does so once per staff it draws) starts a new staff style, unless the
-    caller manages staves itself with ``start_staff(seed)``.
+    do the sprites of ``real_classes`` (e.g. classes whose generated glyphs are known to be poor). Reading
+    ``CONFIG`` (Mashcima does so once per staff it draws) starts a new staff, unless the caller manages staves
+    itself with ``start_staff(seed)``; given the staff's annotation, ``start_staff`` plans its generated glyphs.
+
+    ``bank_size`` None (the default): fresh glyphs; a number: the capped bank of that many per (writer, class).
+    ``style``: ``per-staff``, ``per-glyph`` or ``novel`` (fresh only, with ``novel_scale``); ``references``: a style
+    code (``GlyphSampler.style_code`` of a user's glyphs) for every staff (fresh only).
     """
 
     def __init__(self, real, sampler, ratio: float = 0.5, style: Style = "per-staff",
-                 seed: int | None = None, auto_staff: bool = True, bank_size: int = DEFAULT_BANK_SIZE,
-                 real_classes: Iterable[str] = ()) -> None:
+                 seed: int | None = None, auto_staff: bool = True, bank_size: int | None = None,
+                 real_classes: Iterable[str] = (), novel_scale: float = 1.0, references=None) -> None:
         if not 0.0 <= ratio <= 1.0:
             raise ValueError(f"ratio must be in [0, 1], got {ratio}")
-        if bank_size < 1:
+        if bank_size is not None and bank_size < 1:
             raise ValueError(f"bank_size must be at least 1, got {bank_size}")
         if style not in STYLES:
             raise ValueError(f"style must be one of {', '.join(STYLES)}, got {style!r}")
+        if bank_size is not None and references is not None:
+            raise ValueError("a glyph bank holds training writers' glyphs; reference glyphs need fresh glyphs")
         self.real = real
         self.replaced: tuple[Any] | None = None  # (previous default repository,) while installed
-        self.bank = GlyphBank(sampler=sampler, ratio=ratio, style=style, size=bank_size, seed=seed or 0,
-                              rng=np.random.default_rng(seed))
+        rng = np.random.default_rng(seed)
+        self.bank: GeneratedGlyphs = (
+            FreshGlyphs(sampler=sampler, ratio=ratio, style=style, seed=seed or 0, rng=rng, novel_scale=novel_scale,
+                        references=references) if bank_size is None else
+            GlyphBank(sampler=sampler, ratio=ratio, style=style, size=bank_size, seed=seed or 0, rng=rng))
         self.auto_staff = auto_staff
         covered = set(sampler.classes) - set(check_real_classes(real_classes))
         self.categories: dict[str, Sequence] = {}
         for name, sprites in CATEGORY_SPRITES.items():
-            self.categories[name] = self._mixed(getattr(real, name), sprites, covered)
-        self.TIME_MARKS = {key: self._mixed(items, TIME_MARK_SPRITES.get(key, {}), covered)
+            self.categories[name] = self._mixed(name, getattr(real, name), sprites, covered)
+        self.TIME_MARKS = {key: self._mixed(f"TIME_MARKS.{key}", items, TIME_MARK_SPRITES.get(key, {}), covered)
                            for key, items in real.TIME_MARKS.items()}
         mixed = [c for c in (*self.categories.values(), *self.TIME_MARKS.values()) if isinstance(c, MixedCategory)]
         self.bank.classes = tuple(sorted({cls for c in mixed for cls in c.sprites.values()}))
         self.bank.start_staff()
 
-    def _mixed(self, items: list, sprites: dict[str | None, str], covered: set[str]) -> Sequence:
+    def _mixed(self, name: str, items: list, sprites: dict[str | None, str], covered: set[str]) -> Sequence:
         usable = {k: c for k, c in sprites.items() if c in covered}
-        return MixedCategory(items, usable, self.bank) if usable else items
+        return MixedCategory(name, items, usable, self.bank) if usable else items
 
     @property
     def CONFIG(self):  # noqa: N802 (Mashcima's attribute name)
@@ -296,10 +221,25 @@ class MixedSymbolRepository:
         """Make (or read from the disk cache) the generated glyphs the staves of these seeds may draw."""
         self.bank.fill_for_staves(staff_seeds)
 
-    def start_staff(self, seed: int | None = None) -> None:
-        """Start a staff explicitly (reseeded for reproducibility); stops ``CONFIG`` from starting staves."""
+    def start_staff(self, seed: int | None = None, annotation: str | None = None) -> None:
+        """Start a staff explicitly (reseeded for reproducibility); stops ``CONFIG`` from starting staves. With the
+        staff's ``annotation``, fresh glyphs are planned: made before rendering, in few batched GAN passes."""
         self.auto_staff = False
         self.bank.start_staff(seed)
+        if annotation is not None and isinstance(self.bank, FreshGlyphs) and self.bank.ratio > 0:
+            self.bank.plan(self.plan_demand(annotation))
+
+    def plan_demand(self, annotation: str) -> Counter:
+        """Generated glyphs per class that rendering ``annotation`` will ask for, after the draws' decisions of the
+        staff just started (an empty Counter where the annotation cannot be parsed)."""
+        draws = count_category_draws(self, annotation) or Counter()
+        demand: Counter = Counter()
+        for name, n in draws.items():
+            category = self.TIME_MARKS[name.split(".", 1)[1]] if name.startswith("TIME_MARKS.") else self.categories[name]
+            generated = int(self.bank.decisions(name, n).sum())
+            for cls in category.sprites.values():
+                demand[cls] += generated
+        return demand
 
     @property
     def counts(self) -> StaffCounts:
@@ -307,8 +247,9 @@ class MixedSymbolRepository:
         return self.bank.counts
 
     @property
-    def writer_style(self) -> int | None:
-        return self.bank.writer
+    def writer_style(self) -> int | str | None:
+        """The staff's hand: a training writer, a novel mixture's description, ``references``, or None."""
+        return self.bank.hand
 
     def __getattr__(self, name: str):
         categories = self.__dict__.get("categories", {})
@@ -352,30 +293,37 @@ def installed(repository: MixedSymbolRepository) -> Iterator[MixedSymbolReposito
 def open_mixed_repository(checkpoint: str | os.PathLike, muscima_pp: str | os.PathLike, ratio: float = 0.5,
                           device: str = "auto", style: Style = "per-staff", seed: int | None = None,
                           writers: Iterable[int] | None = None, cache_dir: str | os.PathLike | None = None,
-                          real=None, bank_cache: bool = True, bank_size: int = DEFAULT_BANK_SIZE,
-                          real_classes: Iterable[str] = ()) -> MixedSymbolRepository:
+                          real=None, bank_cache: bool = True, bank_size: int | None = None,
+                          real_classes: Iterable[str] = (), precision: str = "fp32", novel_scale: float = 1.0,
+                          style_from: str | os.PathLike | None = None) -> MixedSymbolRepository:
     """Mashcima's real repository over the training writers, mixed with the GAN of ``checkpoint``.
 
-    ``bank_size`` generated glyphs per (writer, class) pair are drawn from; ``real_classes`` stay real.
+    ``bank_size`` None: every generated glyph fresh; a number: that many per (writer, class) pair, drawn from.
+    ``real_classes`` stay real. ``precision``: the GAN's (``auto``: bf16 where the hardware does it natively).
+    ``style_from``: a folder of a user's glyph images whose hand every staff's generated glyphs follow.
 
     ``real`` reuses an already built ``mashcima.SymbolRepository`` (it takes seconds to build). With
-    ``bank_cache`` the generated glyphs are kept in ``cache_dir`` (default: ganmash's cache folder), keyed by
+    ``bank_cache`` a capped bank's glyphs are kept in ``cache_dir`` (default: ganmash's cache folder), keyed by
     the checkpoint's content, so the next run with the same GAN and seed makes none of them again.
     """
     from gan import load_generator, resolve_device
     from gan.provenance import file_sha256
     from symbol_sources.caches import GlyphBankCache
     from symbol_sources.mashcima_repository import build_mashcima_repository
+    from symbol_sources.references import reference_style
 
     if not 0.0 <= ratio <= 1.0:
         raise ValueError(f"ratio must be in [0, 1], got {ratio}")
     real_classes = check_real_classes(real_classes)  # before the seconds of loading
-    sampler = load_generator(checkpoint, resolve_device(device))
+    sampler = load_generator(checkpoint, resolve_device(device), precision)
+    references = reference_style(sampler, style_from) if style_from is not None else None
     if real is None:
         real = build_mashcima_repository(muscima_pp, writers=writers, cache_dir=cache_dir)
     repo = MixedSymbolRepository(real, sampler, ratio=ratio, style=style, seed=seed, bank_size=bank_size,
-                                 real_classes=real_classes)
-    if bank_cache:
+                                 real_classes=real_classes, novel_scale=novel_scale, references=references)
+    if bank_cache and isinstance(repo.bank, GlyphBank):
+        # bf16 glyphs differ from fp32 ones: the precision is part of the cache key, as the device kind is
+        kind = sampler.device.type + ("-bf16" if sampler.precision == "bf16" else "")
         repo.bank.cache = GlyphBankCache.for_bank(file_sha256(checkpoint), repo.bank.seed, repo.bank.size,
-                                                  sampler.device.type, repo.bank.pairs_per_pass(), cache_dir)
+                                                  kind, repo.bank.pairs_per_pass(), cache_dir)
     return repo

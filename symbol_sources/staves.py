@@ -23,9 +23,11 @@ from tqdm import tqdm
 
 from gan.config import MAX_SEED
 from gan.files import append_jsonl, atomic_write_bytes, atomic_write_json
+from symbol_sources.glyph_draws import STYLES
 from symbol_sources.mashcima_provider import DEFAULT_BANK_SIZE, check_real_classes
 
 Mode = Literal["training", "beauty"]
+LEGACY_BANK_SIZE = DEFAULT_BANK_SIZE  # what jobs written before fresh glyphs drew from
 MANIFEST = "manifest.jsonl"
 CONFIG = "config.json"
 IMAGES = "images"
@@ -58,13 +60,26 @@ class StaffJob:
     checkpoint_sha256: str = ""  # its content: a new GAN written to the same path is another job, not a resume
     annotations: str | None = None  # a file, one annotation per line; None = Mashcima's random annotations
     shard: tuple[int, int] = (1, 1)  # K-th (1-based) of N
-    bank_size: int = DEFAULT_BANK_SIZE  # generated glyphs per (writer, class) the GAN's draws pick from
+    bank_size: int | None = None  # None: every generated glyph fresh; N: drawn from N per (writer, class)
     real_classes: tuple[str, ...] = ()  # glyph classes the GAN never draws (they stay real at any ratio)
+    precision: str = "fp32"  # the GAN's, as resolved (fp32 or bf16: their glyphs differ), never "auto"
+    novel_scale: float = 1.0  # style "novel": how far new hands are pushed from the writers' mean (gan.styles)
+    style_from: str | None = None  # a folder of reference glyphs whose hand the generated glyphs follow
+    style_from_sha256: str = ""  # its content: other references are another job
 
     def __post_init__(self) -> None:
         check_count_seed_ratio(self.count, self.seed, self.ratio)
-        if self.bank_size < 1:
+        if self.bank_size is not None and self.bank_size < 1:
             raise StaffJobError(f"--bank-size must be at least 1, got {self.bank_size}")
+        if self.style not in STYLES:
+            raise StaffJobError(f"--style must be one of {', '.join(STYLES)}, got {self.style!r}")
+        if self.precision not in ("fp32", "bf16"):
+            raise StaffJobError(f"a job's precision is fp32 or bf16 (auto is resolved before), got {self.precision!r}")
+        if self.novel_scale <= 0:
+            raise StaffJobError(f"--novel-scale must be > 0, got {self.novel_scale}")
+        if self.bank_size is not None and (self.style == "novel" or self.style_from):
+            raise StaffJobError("--bank-size holds training writers' glyphs; --style novel and --style-from need "
+                                "fresh glyphs (leave out --bank-size)")
         try:  # frozen: the normalised (sorted, unique) tuple replaces what was given
             object.__setattr__(self, "real_classes", check_real_classes(self.real_classes))
         except ValueError as e:
@@ -95,7 +110,9 @@ class StaffJob:
     def from_dict(cls, d: dict[str, Any]) -> "StaffJob":
         d = dict(d)
         k, n = str(d.pop("shard", "1/1")).split("/")
-        # a config.json written before bank_size and real_classes existed holds neither: their defaults apply
+        # a config.json written before bank_size existed was a job of the capped bank of 32 (fresh glyphs came
+        # later, and write bank_size: null); before real_classes and precision, their defaults applied
+        d.setdefault("bank_size", LEGACY_BANK_SIZE)
         return cls(**{**d, "real_classes": tuple(d.get("real_classes", ()))}, shard=(int(k), int(n)))
 
 
@@ -223,7 +240,7 @@ def render_staff(repo, job: StaffJob, i: int, annotation: str) -> np.ndarray:
     seed = job.staff_seed(i)
     random.seed(seed)
     np.random.seed(seed)
-    repo.start_staff(seed)
+    repo.start_staff(seed, annotation)
     synthesize = mashcima.synthesize_for_beauty if job.mode == "beauty" else mashcima.synthesize_for_training
     ink = synthesize(annotation, symbol_repository=repo)
     return np.round((1.0 - np.clip(ink, 0.0, 1.0)) * 255).astype(np.uint8)

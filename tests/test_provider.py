@@ -10,8 +10,8 @@ from mashcima.Sprite import Sprite
 from mashcima.SpriteGroup import SpriteGroup
 from mashcima.SymbolRepository import SymbolRepository
 
-from symbol_sources.mashcima_provider import (MixedSymbolRepository, fit_glyph, install, installed,
-                                              open_mixed_repository, uninstall)
+from symbol_sources.glyph_draws import fit_glyph
+from symbol_sources.mashcima_provider import MixedSymbolRepository, install, installed, open_mixed_repository, uninstall
 
 ANNOTATIONS = [
     "clef.G-2 #4 time.4 time.4 q4 q5 | e=3 =e4 h6 | qr q-2 . | w0 |",
@@ -22,9 +22,10 @@ ANNOTATIONS = [
 @pytest.fixture
 def mixed(smoke_checkpoint, muscima_root, real_repository):
     def make(ratio: float, style: str = "per-staff", seed: int = 0, checkpoint=None,
-             bank_cache: bool = True) -> MixedSymbolRepository:
+             bank_cache: bool = True, bank_size: int | None = None) -> MixedSymbolRepository:
         return open_mixed_repository(checkpoint or smoke_checkpoint, muscima_root, ratio=ratio, device="cpu",
-                                     style=style, seed=seed, real=real_repository, bank_cache=bank_cache)
+                                     style=style, seed=seed, real=real_repository, bank_cache=bank_cache,
+                                     bank_size=bank_size)
     return make
 
 
@@ -171,10 +172,11 @@ def test_packaged_checkpoint_loads_and_covers_what_mashcima_draws():
 
 
 PAIR = (2, "sharp")
+BANK = 32  # the capped mode's tests: glyphs per (writer, class)
 
 
 def test_a_pairs_glyphs_are_the_same_filled_alone_or_among_many(mixed):
-    alone, among = mixed(0.5, bank_cache=False), mixed(0.5, bank_cache=False)
+    alone, among = mixed(0.5, bank_cache=False, bank_size=BANK), mixed(0.5, bank_cache=False, bank_size=BANK)
     alone.bank.batch_pairs = among.bank.batch_pairs = 4
     alone.bank.fill([PAIR])  # one pair, padded to a pass of 4
     among.bank.fill([(w, c) for c in ("stem", "flat", "sharp") for w in (1, 2, 3)])  # PAIR is 5th: second pass
@@ -182,9 +184,9 @@ def test_a_pairs_glyphs_are_the_same_filled_alone_or_among_many(mixed):
 
 
 def test_a_second_repository_reads_the_filled_bank_from_disk(mixed):
-    first = mixed(0.5)
+    first = mixed(0.5, bank_size=BANK)
     first.fill_for_staves(range(5))
-    second = mixed(0.5)
+    second = mixed(0.5, bank_size=BANK)
     second.fill_for_staves(range(5))
     assert first.bank.made > 0 and second.bank.made == 0 and second.bank.pairs == first.bank.pairs
     assert np.array_equal(second.bank.glyphs(*PAIR), first.bank.glyphs(*PAIR))
@@ -196,22 +198,22 @@ def test_the_bank_cache_is_keyed_by_checkpoint_content_not_path(mixed, smoke_che
     same = tmp_path / "copy.pt"
     same.write_bytes(smoke_checkpoint.read_bytes())
     other = export_sampler(smoke_checkpoint, tmp_path / "sampler.pt")  # same GAN, other file content
-    folder = mixed(0.5).bank.cache.folder
-    assert mixed(0.5, checkpoint=same).bank.cache.folder == folder
-    assert mixed(0.5, checkpoint=other).bank.cache.folder != folder
+    folder = mixed(0.5, bank_size=BANK).bank.cache.folder
+    assert mixed(0.5, checkpoint=same, bank_size=BANK).bank.cache.folder == folder
+    assert mixed(0.5, checkpoint=other, bank_size=BANK).bank.cache.folder != folder
 
 
 def test_a_damaged_bank_cache_file_is_made_again(mixed):
-    first = mixed(0.5)
+    first = mixed(0.5, bank_size=BANK)
     first.bank.fill([PAIR])
     next(first.bank.cache.folder.glob("*.npy")).write_bytes(b"not a numpy file")
-    second = mixed(0.5)
+    second = mixed(0.5, bank_size=BANK)
     second.bank.fill([PAIR])
     assert second.bank.made == 1 and np.array_equal(second.bank.glyphs(*PAIR), first.bank.glyphs(*PAIR))
 
 
 def test_filling_for_staves_covers_every_pair_they_draw(mixed):
-    repo = mixed(1.0, bank_cache=False)
+    repo = mixed(1.0, bank_cache=False, bank_size=BANK)
     repo.fill_for_staves([7, 8])
     made = repo.bank.made
     for seed, annotation in zip([7, 8], ANNOTATIONS):

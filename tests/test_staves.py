@@ -138,12 +138,15 @@ def test_cli_bad_input_is_one_line(args, message, tmp_path, muscima_root, smoke_
     assert r.exit_code in (1, 2) and isinstance(r.exception, SystemExit) and message in r.output, r.output
 
 
-def test_a_job_saved_before_bank_size_and_real_classes_existed_reads_with_their_defaults(annotations):
+def test_a_job_saved_before_bank_size_and_real_classes_existed_reads_as_the_bank_it_ran_with(annotations):
     job = _job(annotations, 4, bank_size=64, real_classes=("g-clef", "c-clef", "g-clef"))
     assert job.real_classes == ("c-clef", "g-clef")
     assert StaffJob.from_dict(json.loads(json.dumps(job.to_dict()))) == job
-    old = {k: v for k, v in _job(annotations, 4).to_dict().items() if k not in ("bank_size", "real_classes")}
-    assert StaffJob.from_dict(old) == _job(annotations, 4)  # an earlier config.json still resumes
+    fresh = _job(annotations, 4)
+    assert fresh.bank_size is None and StaffJob.from_dict(json.loads(json.dumps(fresh.to_dict()))) == fresh
+    old = {k: v for k, v in fresh.to_dict().items()
+           if k not in ("bank_size", "real_classes", "precision", "novel_scale", "style_from", "style_from_sha256")}
+    assert StaffJob.from_dict(old) == _job(annotations, 4, bank_size=32)  # an earlier config.json still resumes
 
 
 def test_a_job_where_no_staff_renders_is_an_error(repo_for, tmp_path):
@@ -193,6 +196,9 @@ def _one_line_error(result, message: str) -> None:
     (["--checkpoint", "{annotations}"], "not a readable ganmash checkpoint"),
     (["--muscima-pp", "{tmp}/nowhere"], "not a MUSCIMA++ v1.0 folder"),
     (["--annotations", "{binary}"], "is not text"),
+    (["--style-from", "{tmp}"], "holds no images"),
+    (["--style", "novel", "--bank-size", "4"], "need fresh glyphs"),
+    (["--style-from", "{tmp}", "--bank-size", "4"], "need fresh glyphs"),
 ])
 def test_bad_input_leaves_no_output_behind(args, message, tmp_path, muscima_root, smoke_checkpoint, annotations):
     (tmp_path / "binary.bin").write_bytes(bytes(range(256)))

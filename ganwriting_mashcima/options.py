@@ -65,16 +65,17 @@ def glyph_classes(ctx, param, value: str | None) -> tuple[str, ...] | None:
         raise click.BadParameter(str(e)) from None
 
 
-def bank_options(preset: bool = False):
-    """``--bank-size`` and ``--real-classes``: how the GAN's share of the glyphs is drawn (None: the job's defaults,
-    or with ``preset`` the preset's)."""
+def bank_options(preset: bool = False, real_classes: bool = True):
+    """``--bank-size`` and (with ``real_classes``) ``--real-classes``: how the GAN's share of the glyphs is drawn
+    (None: the job's defaults, or with ``preset`` the preset's)."""
     size_default, classes_default = ("preset's", "preset's") if preset else ("none: every generated glyph fresh", "none")
 
     def decorate(command):
-        command = click.option(
-            "--real-classes", callback=glyph_classes, default=None,
-            help="Comma-separated glyph classes the GAN never draws, e.g. g-clef,f-clef,c-clef: they stay real at "
-                 f"any ratio. [default: {classes_default}]")(command)
+        if real_classes:
+            command = click.option(
+                "--real-classes", callback=glyph_classes, default=None,
+                help="Comma-separated glyph classes the GAN never draws, e.g. g-clef,f-clef,c-clef: they stay real "
+                     f"at any ratio. [default: {classes_default}]")(command)
         return click.option(
             "--bank-size", type=click.IntRange(min=1), default=None,
             help="Cap the generated glyphs at N per writer and class, made once per job seed and cached, that the "

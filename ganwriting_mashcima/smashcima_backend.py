@@ -40,18 +40,22 @@ def _assets(muscima_pp, excluded_writers, allow_download, cache_dir):
 def smashcima_model(checkpoint: str | os.PathLike | None = None, ratio: float = 0.5, device: str = "auto", *,
                     muscima_pp: str | os.PathLike | None = None, seed: int = 0, paper: str = "auto",
                     excluded_writers: Iterable[int] | None = None, allow_download: bool = False,
-                    cache_dir: str | os.PathLike | None = None):
+                    cache_dir: str | os.PathLike | None = None, bank_size: int | None = None,
+                    precision: str = "auto", style: str = "per-staff", novel_scale: float = 1.0,
+                    style_from: str | os.PathLike | None = None):
     """Smashcima's ``BaseHandwrittenModel`` with the GAN as its glyph synthesizer (``GanHandwrittenModel``).
 
     Offline: MUSCIMA++ comes from where ganmash finds it, the paper is white unless MZK textures are installed
     (``paper``), nothing is downloaded unless ``allow_download``; ``excluded_writers`` (default: the evaluation
-    writers) are never drawn. ``seed`` is the glyph bank's (which generated glyphs exist per writer and class).
+    writers) are never drawn. Generated glyphs are fresh unless ``bank_size`` caps them; ``seed`` seeds them.
+    ``style``, ``novel_scale``, ``style_from``, ``precision``: as for ``mixed_repository``.
     """
     from symbol_sources.smashcima_provider import open_gan_model
 
     assets = _assets(muscima_pp, excluded_writers, allow_download, cache_dir)
     return open_gan_model(checkpoint or default_checkpoint(), assets, ratio=ratio, device=device, seed=seed,
-                          paper=paper, cache_dir=cache_dir)
+                          paper=paper, cache_dir=cache_dir, bank_size=bank_size, precision=precision, style=style,
+                          novel_scale=novel_scale, style_from=style_from)
 
 
 def synthesize_pages(musicxml: Iterable[str | os.PathLike], out: str | os.PathLike, ratio: float = 0.5,
@@ -59,13 +63,17 @@ def synthesize_pages(musicxml: Iterable[str | os.PathLike], out: str | os.PathLi
                      device: str = "auto", paper: str = "auto", muscima_pp: str | os.PathLike | None = None,
                      excluded_writers: Iterable[int] | None = None, allow_download: bool = False,
                      cache_dir: str | os.PathLike | None = None, resume: bool = False, overwrite: bool = False,
-                     progress: bool = True) -> dict[str, int]:
+                     progress: bool = True, bank_size: int | None = None, precision: str = "auto",
+                     style: str = "per-staff", novel_scale: float = 1.0,
+                     style_from: str | os.PathLike | None = None) -> dict[str, int]:
     """Pages of the MusicXML files into ``out`` (``pages/*.png``, ``mung/*.xml``, ``manifest.jsonl``,
     ``config.json``). ``count`` scenes (default: one per file, cycling), scene ``i`` under a seed from (``seed``,
     i). Every input is checked before ``out`` is touched: a bad file leaves nothing behind."""
+    from gan import resolve_device, resolve_precision
     from gan.checkpoint import load_checkpoint
     from gan.provenance import file_sha256
     from symbol_sources.pages import COMMAND, PageJob, load_musicxml, synthesize_pages as write_pages
+    from symbol_sources.references import references_sha256
     from symbol_sources.smashcima_provider import open_gan_model, resolve_paper
     from symbol_sources.staves import check_job_dir
 
@@ -77,8 +85,12 @@ def synthesize_pages(musicxml: Iterable[str | os.PathLike], out: str | os.PathLi
     assets = _assets(muscima_pp, excluded_writers, allow_download, cache_dir)
     job = PageJob(sources=tuple(scores), count=count, ratio=ratio, seed=seed, paper=resolve_paper(assets, paper),
                   checkpoint=str(checkpoint.resolve()), checkpoint_sha256=file_sha256(checkpoint),
-                  excluded_writers=assets.excluded_writers)
+                  excluded_writers=assets.excluded_writers, bank_size=bank_size, style=style, novel_scale=novel_scale,
+                  precision=resolve_precision(precision, resolve_device(device)),
+                  style_from=str(Path(style_from).resolve()) if style_from else None,
+                  style_from_sha256=references_sha256(style_from) if style_from else "")
     check_job_dir(Path(out), job, resume, overwrite, COMMAND)  # before minutes of asset extraction
     model = open_gan_model(checkpoint, assets, ratio=ratio, device=device, seed=seed, paper=job.paper,
-                           cache_dir=cache_dir)
+                           cache_dir=cache_dir, bank_size=job.bank_size, precision=job.precision, style=job.style,
+                           novel_scale=job.novel_scale, style_from=job.style_from)
     return write_pages(model, job, out, resume=resume, overwrite=overwrite, progress=progress, scores=scores)

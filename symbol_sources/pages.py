@@ -21,7 +21,8 @@ import numpy as np
 from tqdm import tqdm
 
 from gan.files import append_jsonl, atomic_write_bytes
-from symbol_sources.staves import (MANIFEST, StaffJobError, check_count_seed_ratio, check_job_dir, read_manifest,
+from symbol_sources.staves import (LEGACY_BANK_SIZE, MANIFEST, StaffJobError, check_count_seed_ratio, check_glyph_draws,
+                                   check_job_dir, read_manifest,
                                    start_job_dir)
 
 PAGES = "pages"
@@ -51,11 +52,19 @@ class PageJob:
     checkpoint: str = ""
     checkpoint_sha256: str = ""
     excluded_writers: tuple[int, ...] = ()
+    # how the GAN's glyphs are drawn, as for staves (StaffJob): fresh or capped, whose hand, in which precision
+    bank_size: int | None = None
+    precision: str = "fp32"
+    style: str = "per-staff"  # per-staff: the hand of Smashcima's writer for the scene
+    novel_scale: float = 1.0
+    style_from: str | None = None
+    style_from_sha256: str = ""
 
     def __post_init__(self) -> None:
         if not self.sources:
             raise PageJobError("no MusicXML files given")
         check_count_seed_ratio(self.scenes, self.seed, self.ratio, PageJobError)
+        check_glyph_draws(self, PageJobError)
 
     @property
     def scenes(self) -> int:
@@ -75,6 +84,7 @@ class PageJob:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "PageJob":
         d = dict(d)
+        d.setdefault("bank_size", LEGACY_BANK_SIZE)  # a config.json from before fresh glyphs: a bank of 32
         return cls(**{**d, "sources": tuple(d["sources"]), "excluded_writers": tuple(d["excluded_writers"])})
 
 
@@ -132,7 +142,7 @@ def render_scene(model, job: PageJob, i: int, score) -> tuple[dict[str, Any], li
     record: dict[str, Any] = {"index": i, "source": job.source(i), "seed": job.scene_seed(i),
                               "writer": int(scene.mpp_writer)}
     if hasattr(model, "glyph_synthesizer"):
-        record.update(gan_writer=model.glyph_synthesizer.bank.writer, generated=model.counts.generated,
+        record.update(gan_writer=model.glyph_synthesizer.bank.hand, generated=model.counts.generated,
                       real=model.counts.real)
     files, pages = [], []
     for p, page in enumerate(scene.pages, 1):

@@ -9,9 +9,15 @@ the glyph's region is rebuilt from the generated ink. So Smashcima's layout and 
 ``ratio``: at ratio 0 a page equals the page of ``OfflineHandwrittenModel`` (plain Smashcima) for the same seed,
 and pages at other ratios have the same music in the same places, drawn by another hand.
 
-One hand per page: the GAN writes in the hand of the writer Smashcima's ``MuscimaPPStyleDomain`` picked for the
-scene. A writer the GAN was not trained on (an evaluation writer the caller let in, or a GAN trained on fewer
-writers) gets a fixed stand-in training writer, chosen by (bank seed, writer); ``gan_writer`` says which.
+One hand per page: by default (``per-staff``) the GAN writes in the hand of the writer Smashcima's
+``MuscimaPPStyleDomain`` picked for the scene. A writer the GAN was not trained on (an evaluation writer the caller
+let in, or a GAN trained on fewer writers) gets a fixed stand-in training writer, chosen by (bank seed, writer);
+``gan_writer`` says which. With ``novel`` (a new hand per scene) or reference glyphs (the user's hand), the
+generated glyphs of a scene share that one hand, while its real glyphs stay Smashcima's writer's: a page then mixes
+two hands, as a ratio-0.5 page of training writers never does.
+
+Every generated glyph is fresh by default (``symbol_sources.glyph_draws.FreshGlyphs``; Smashcima's draws are not
+planned ahead, so they are made in small per-class chunks); ``bank_size`` keeps the capped bank.
 Stems, beams and ledger lines are lines (Smashcima's ``LineSynthesizer``), not glyphs: they stay real.
 """
 from __future__ import annotations
@@ -31,7 +37,7 @@ from smashcima.synthesis import (GlyphSynthesizer, MuscimaPPGlyphSynthesizer, Mz
 from smashcima.assets.AssetRepository import AssetRepository
 from smashcima.assets.textures.MzkPaperPatches import MzkPaperPatches
 
-from symbol_sources.mashcima_provider import GlyphBank
+from symbol_sources.glyph_draws import FreshGlyphs, GeneratedGlyphs, GlyphBank
 from symbol_sources.smashcima_assets import OfflineAssetRepository
 
 PAPERS: tuple[str, ...] = ("auto", "solid", "mzk")
@@ -81,7 +87,7 @@ def _ink_to_bgra(ink: np.ndarray) -> np.ndarray:
 class GanGlyphSynthesizer(GlyphSynthesizer):
     """Smashcima's MUSCIMA++ glyphs, a ``ratio`` share of them redrawn by the GAN in the scene writer's hand."""
 
-    def __init__(self, real: MuscimaPPGlyphSynthesizer, bank: GlyphBank) -> None:
+    def __init__(self, real: MuscimaPPGlyphSynthesizer, bank: GeneratedGlyphs) -> None:
         self.real = real
         self.bank = bank
         self.classes = {label: cls for label, cls in CLASS_OF_LABEL.items() if cls in bank.sampler.classes}
@@ -98,9 +104,11 @@ class GanGlyphSynthesizer(GlyphSynthesizer):
         return int(writers[int(pick) % len(writers)])
 
     def start_scene(self, writer: int, seed: int) -> None:
-        """A new scene in Smashcima's ``writer``'s hand; ``seed`` decides which draws are generated and how."""
+        """A new scene of Smashcima's ``writer``; ``seed`` decides which draws are generated and how. The generated
+        glyphs take that writer's hand, unless the source has a hand of its own (novel, references, per glyph)."""
         self.writer = int(writer)
-        self.bank.start_staff(seed, writer=self.gan_writer_for(writer))
+        own_hand = self.bank.style != "per-staff" or getattr(self.bank, "references", None) is not None
+        self.bank.start_staff(seed, writer=None if own_hand else self.gan_writer_for(writer))
         self.counts = SceneCounts()
 
     def supports_label(self, label: str) -> bool:
@@ -191,7 +199,7 @@ class OfflineHandwrittenModel(BaseHandwrittenModel):
 class GanHandwrittenModel(OfflineHandwrittenModel):
     """``OfflineHandwrittenModel`` whose glyphs come from ``GanGlyphSynthesizer`` (``ratio`` of them generated)."""
 
-    def __init__(self, assets: OfflineAssetRepository, bank: GlyphBank, paper: str = "auto") -> None:
+    def __init__(self, assets: OfflineAssetRepository, bank: GeneratedGlyphs, paper: str = "auto") -> None:
         self.bank = bank
         super().__init__(assets, paper)
 
@@ -227,21 +235,31 @@ def resolve_paper(assets: OfflineAssetRepository, paper: str = "auto") -> str:
 def open_gan_model(checkpoint: str | os.PathLike, assets: OfflineAssetRepository, ratio: float = 0.5,
                    device: str = "cpu", seed: int = 0, paper: str = "auto",
                    cache_dir: str | os.PathLike | None = None, bank_cache: bool = True,
-                   bank_size: int = 32) -> GanHandwrittenModel:
+                   bank_size: int | None = None, precision: str = "fp32", style: str = "per-staff",
+                   novel_scale: float = 1.0, style_from: str | os.PathLike | None = None) -> GanHandwrittenModel:
     """A ``GanHandwrittenModel`` on Smashcima ``assets`` (``open_offline_assets``) and the GAN of ``checkpoint``.
 
-    With ``bank_cache`` the generated glyphs are kept in ``cache_dir`` (as for ``synthesize-staves``). The first
-    model on new assets extracts Smashcima's MUSCIMA++ glyph bundle (minutes, once).
+    Generated glyphs are fresh unless ``bank_size`` caps them (then, with ``bank_cache``, kept in ``cache_dir`` as
+    for ``synthesize-staves``). ``style``: ``per-staff`` (the scene writer's hand), ``per-glyph`` or ``novel``;
+    ``style_from``: a folder of the user's glyph images. The first model on new assets extracts Smashcima's
+    MUSCIMA++ glyph bundle (minutes, once).
     """
     from gan import load_generator, resolve_device
     from gan.provenance import file_sha256
     from symbol_sources.caches import GlyphBankCache
+    from symbol_sources.references import reference_style
 
     if not 0.0 <= ratio <= 1.0:
         raise ValueError(f"ratio must be in [0, 1], got {ratio}")
-    sampler = load_generator(checkpoint, resolve_device(device))
-    bank = GlyphBank(sampler=sampler, ratio=ratio, size=bank_size, seed=seed)
-    if bank_cache:
-        bank.cache = GlyphBankCache.for_bank(file_sha256(checkpoint), bank.seed, bank.size, sampler.device.type,
-                                             bank.pairs_per_pass(), cache_dir)
+    sampler = load_generator(checkpoint, resolve_device(device), precision)
+    if bank_size is None:
+        references = reference_style(sampler, style_from) if style_from is not None else None
+        bank: GeneratedGlyphs = FreshGlyphs(sampler=sampler, ratio=ratio, style=style, seed=seed,
+                                            novel_scale=novel_scale, references=references)
+    else:
+        bank = GlyphBank(sampler=sampler, ratio=ratio, style=style, size=bank_size, seed=seed)
+        if bank_cache:
+            kind = sampler.device.type + ("-bf16" if sampler.precision == "bf16" else "")
+            bank.cache = GlyphBankCache.for_bank(file_sha256(checkpoint), bank.seed, bank.size, kind,
+                                                 bank.pairs_per_pass(), cache_dir)
     return GanHandwrittenModel(assets, bank, paper)

@@ -47,6 +47,22 @@ def check_count_seed_ratio(count: int, seed: int, ratio: float, error: type = St
         raise error(f"--ratio must be in [0, 1], got {ratio}")
 
 
+def check_glyph_draws(job, error: type = StaffJobError) -> None:
+    """The checks of how a job's generated glyphs are drawn (``bank_size``, ``style``, ``precision``,
+    ``novel_scale``, ``style_from``): shared by staff and page jobs."""
+    if job.bank_size is not None and job.bank_size < 1:
+        raise error(f"--bank-size must be at least 1, got {job.bank_size}")
+    if job.style not in STYLES:
+        raise error(f"--style must be one of {', '.join(STYLES)}, got {job.style!r}")
+    if job.precision not in ("fp32", "bf16"):
+        raise error(f"a job's precision is fp32 or bf16 (auto is resolved before), got {job.precision!r}")
+    if job.novel_scale <= 0:
+        raise error(f"--novel-scale must be > 0, got {job.novel_scale}")
+    if job.bank_size is not None and (job.style == "novel" or job.style_from):
+        raise error("--bank-size holds training writers' glyphs; --style novel and --style-from need fresh glyphs "
+                    "(leave out --bank-size)")
+
+
 @dataclass(frozen=True)
 class StaffJob:
     """Everything that decides what a job's staves are. Saved as ``config.json`` beside the manifest."""
@@ -69,17 +85,7 @@ class StaffJob:
 
     def __post_init__(self) -> None:
         check_count_seed_ratio(self.count, self.seed, self.ratio)
-        if self.bank_size is not None and self.bank_size < 1:
-            raise StaffJobError(f"--bank-size must be at least 1, got {self.bank_size}")
-        if self.style not in STYLES:
-            raise StaffJobError(f"--style must be one of {', '.join(STYLES)}, got {self.style!r}")
-        if self.precision not in ("fp32", "bf16"):
-            raise StaffJobError(f"a job's precision is fp32 or bf16 (auto is resolved before), got {self.precision!r}")
-        if self.novel_scale <= 0:
-            raise StaffJobError(f"--novel-scale must be > 0, got {self.novel_scale}")
-        if self.bank_size is not None and (self.style == "novel" or self.style_from):
-            raise StaffJobError("--bank-size holds training writers' glyphs; --style novel and --style-from need "
-                                "fresh glyphs (leave out --bank-size)")
+        check_glyph_draws(self)
         try:  # frozen: the normalised (sorted, unique) tuple replaces what was given
             object.__setattr__(self, "real_classes", check_real_classes(self.real_classes))
         except ValueError as e:
@@ -223,7 +229,7 @@ def start_job_dir(out: Path, job, fresh: bool, folders: tuple[str, ...] = (IMAGE
     atomic_write_json(out / CONFIG, job.to_dict())
 
 
-def _annotation_for(job: StaffJob, i: int, lines: list[tuple[int, str]] | None) -> tuple[str, int | None]:
+def annotation_for(job: StaffJob, i: int, lines: list[tuple[int, str]] | None) -> tuple[str, int | None]:
     if lines is not None:
         line_no, text = lines[i % len(lines)]
         return text, line_no
@@ -248,7 +254,7 @@ def render_staff(repo, job: StaffJob, i: int, annotation: str) -> np.ndarray:
 
 def _staff_records(repo, job: StaffJob, todo: list[int], lines) -> Iterator[tuple[int, bytes | None, dict]]:
     for i in todo:
-        annotation, line_no = _annotation_for(job, i, lines)
+        annotation, line_no = annotation_for(job, i, lines)
         record: dict[str, Any] = {"index": i, "annotation": annotation, "seed": job.staff_seed(i)}
         if line_no is not None:
             record["line"] = line_no

@@ -92,10 +92,11 @@ def assets(mini_mpp, assets_cache):
     return open_offline_assets(mini_mpp, assets_cache)
 
 
-def gan_model(assets, assets_cache, ratio: float):
+def gan_model(assets, assets_cache, ratio: float, **kwargs):
     from symbol_sources.smashcima_provider import open_gan_model
 
-    return open_gan_model(default_checkpoint(), assets, ratio=ratio, device="cpu", seed=0, cache_dir=assets_cache)
+    return open_gan_model(default_checkpoint(), assets, ratio=ratio, device="cpu", seed=0, cache_dir=assets_cache,
+                          **kwargs)
 
 
 @pytest.fixture(scope="module")
@@ -184,17 +185,40 @@ def test_ratio_0_is_plain_smashcima_and_other_ratios_keep_its_layout(assets, ass
 
 def test_generated_share_and_one_hand_per_scene(assets, assets_cache, score):
     model = gan_model(assets, assets_cache, 0.5)
-    bank = model.glyph_synthesizer.bank
+    source = model.glyph_synthesizer.bank
+    pasted, take = [], source.take
+    source.take = lambda cls: pasted.append(take(cls)) or pasted[-1]  # a spy on the real take
     generated = real = 0
     for seed in range(12):
-        before = set(bank._glyphs)
         scene = model.synthesize(score=score, seed=seed)
         assert scene.mpp_writer in (1, 2)
-        assert bank.writer == scene.mpp_writer  # a GAN training writer: its own hand
-        assert {w for w, _ in set(bank._glyphs) - before} <= {scene.mpp_writer}  # generated glyphs: one hand
+        assert source.hand == scene.mpp_writer  # a GAN training writer: its own hand, for the whole scene
         generated, real = generated + model.counts.generated, real + model.counts.real
     assert generated + real > 150
     assert 0.4 < generated / (generated + real) < 0.6
+    assert len({g.tobytes() for g in pasted}) == len(pasted) >= generated  # fresh: no generated glyph twice
+
+
+def test_a_capped_bank_draws_from_the_scene_writers_pairs(assets, assets_cache, score):
+    model = gan_model(assets, assets_cache, 0.5, bank_size=32)
+    bank = model.glyph_synthesizer.bank
+    for seed in range(4):
+        before = set(bank._glyphs)
+        scene = model.synthesize(score=score, seed=seed)
+        assert bank.writer == scene.mpp_writer
+        assert {w for w, _ in set(bank._glyphs) - before} <= {scene.mpp_writer}  # generated glyphs: one hand
+
+
+def test_novel_hands_on_pages_leave_the_real_glyphs_to_smashcimas_writer(assets, assets_cache, score):
+    model = gan_model(assets, assets_cache, 0.5, style="novel")
+    source = model.glyph_synthesizer.bank
+    hands = set()
+    for seed in range(3):
+        scene = model.synthesize(score=score, seed=seed)
+        assert scene.mpp_writer in (1, 2) and model.glyph_synthesizer.writer == scene.mpp_writer
+        assert source.hand.startswith("novel ") and source.writer is None
+        hands.add(source.hand)
+    assert len(hands) == 3
 
 
 def test_writer_the_gan_lacks_gets_a_fixed_training_writer(assets, assets_cache):

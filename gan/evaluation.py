@@ -406,17 +406,17 @@ def split_sets(glyphs: GlyphSet, val_writers: Sequence[int], split: str,
 
 def evaluate(checkpoint: str | os.PathLike, train_data_dir: str | os.PathLike,
              eval_data_dir: str | os.PathLike | None = None, device: str = "cpu",
-             settings: EvalSettings = EvalSettings(), split: str = "test") -> dict[str, Any]:
+             settings: EvalSettings = EvalSettings(), split: str = "test", precision: str = "fp32") -> dict[str, Any]:
     """Measure a checkpoint's EMA generator on a split (``val``: its validation writers, from ``train_data_dir``;
-    ``test``: the evaluation writers in ``eval_data_dir``). Classifiers of real data are cached in
-    ``train_data_dir``."""
+    ``test``: the evaluation writers in ``eval_data_dir``), sampling in ``precision``. Classifiers of real data are
+    cached in ``train_data_dir``."""
     from gan.training import resolve_device
 
     dev = resolve_device(device)
     glyphs = GlyphSet.load(train_data_dir)
     eval_set = GlyphSet.load(eval_data_dir) if eval_data_dir is not None and split == "test" else None
     ck = load_checkpoint(checkpoint)
-    sampler = load_generator(checkpoint, dev)
+    sampler = load_generator(checkpoint, dev, precision)
     val_writers = ck["config"].get("val_writers", [])
     train_set, heldout_set = split_sets(glyphs, val_writers, split, eval_set)
     if sampler.image_size != train_set.image_size:
@@ -429,7 +429,8 @@ def evaluate(checkpoint: str | os.PathLike, train_data_dir: str | os.PathLike,
         result = measure(sampler_generate_fn(sampler, train_set.classes, settings.seed), train_set, heldout_set,
                          train_data_dir, settings, dev, sampler_refs_fn(sampler, train_set.classes, settings.seed))
     result["style"]["code_spread"] = style_code_spread(sampler.writer_styles.float().cpu().numpy())
-    return {"checkpoint": str(checkpoint), "split": split, "train_data": str(train_data_dir),
+    return {"checkpoint": str(checkpoint), "split": split, "precision": sampler.precision,
+            "train_data": str(train_data_dir),
             "eval_data": str(eval_data_dir) if eval_set is not None else None,
             "provenance": {**provenance(), "checkpoint_sha256": file_sha256(checkpoint),
                            "checkpoint_provenance": ck.get("provenance"),

@@ -12,6 +12,7 @@ import dataclasses
 import json
 import os
 import random
+import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -214,19 +215,35 @@ def check_job_dir(out: Path, job, resume: bool, overwrite: bool, command: str = 
     return None
 
 
+# What a job writes into its folders: NNNNNN.png (a staff), NNNNNN-P.png and NNNNNN-P.xml (a scene's page P)
+JOB_OUTPUT = re.compile(r"\d{6}(-\d+)?\.(png|xml)")
+
+
 def start_job_dir(out: Path, job, fresh: bool, folders: tuple[str, ...] = (IMAGES,)) -> None:
-    """Make ``out`` ready for appending: a fresh job gets its ``folders`` and its ``config.json`` (and loses an
-    old manifest); a resumed one a manifest without a torn last line."""
+    """Make ``out`` ready for appending: a fresh job gets its ``folders`` and its ``config.json``, and loses what an
+    earlier job wrote there (its manifest and outputs, so none stays beside the new manifest; files of other names
+    are left alone); a resumed one gets a manifest without a torn last line. Called after every check."""
     if not fresh:
         repair_manifest(out)
         return
     try:
         for folder in folders:
             (out / folder).mkdir(parents=True, exist_ok=True)
+            for old in (out / folder).iterdir():
+                if old.is_file() and JOB_OUTPUT.fullmatch(old.name):
+                    old.unlink()
     except OSError as e:
-        raise StaffJobError(f"cannot create output folder {out}: {e.strerror}") from None
+        raise StaffJobError(f"cannot prepare output folder {out}: {e.strerror}") from None
     (out / MANIFEST).unlink(missing_ok=True)
     atomic_write_json(out / CONFIG, job.to_dict())
+
+
+def encode_png(img: np.ndarray) -> bytes:
+    """``img`` as PNG bytes; OpenCV's refusal (a shape it cannot write) is an error, not an empty file."""
+    ok, png = cv2.imencode(".png", img)
+    if not ok:
+        raise StaffJobError(f"OpenCV could not encode a {img.shape} {img.dtype} image as PNG")
+    return png.tobytes()
 
 
 def annotation_for(job: StaffJob, i: int, lines: list[tuple[int, str]] | None) -> tuple[str, int | None]:
@@ -266,10 +283,10 @@ def _staff_records(repo, job: StaffJob, todo: list[int], lines) -> Iterator[tupl
             warnings.warn(f"skipped {where}: Mashcima cannot render {annotation!r} ({record['error']})")
             yield i, None, record
             continue
-        ok, png = cv2.imencode(".png", img)
+        png = encode_png(img)
         record.update(file=f"{IMAGES}/{i:06d}.png", real=repo.counts.real, generated=repo.counts.generated,
                       writer_style=repo.writer_style, height=int(img.shape[0]), width=int(img.shape[1]))
-        yield i, png.tobytes(), record
+        yield i, png, record
 
 
 def _write_staves(repo, job: StaffJob, out: Path, todo: list[int], lines, progress: bool) -> None:
@@ -406,5 +423,4 @@ def contact_sheet(folder: str | os.PathLike, out: str | os.PathLike, n: int = 6,
         cv2.putText(caption, f"staff {r['index']}: {r.get('generated', 0)} generated, {r.get('real', 0)} real glyphs"
                              f"; writer style {r.get('writer_style', '-')}", (4, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.5, 0, 1)
         rows += [caption, img, np.full((10, width), 255, np.uint8)]
-    ok, png = cv2.imencode(".png", np.concatenate(rows))
-    return atomic_write_bytes(out, png.tobytes())
+    return atomic_write_bytes(out, encode_png(np.concatenate(rows)))

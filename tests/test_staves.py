@@ -246,3 +246,12 @@ def test_sheet_stacks_the_first_staves_of_a_run_into_one_png(repo_for, annotatio
     again = CliRunner().invoke(main, ["synthesize-staves", "sheet", str(tmp_path / "out"), "--out",
                                       str(tmp_path / "sheet.png")])
     assert again.exit_code == 1 and "--overwrite" in again.output  # the existing sheet is kept
+
+
+def test_overwrite_removes_the_earlier_jobs_images_and_keeps_other_files(repo_for, annotations, tmp_path):
+    out = tmp_path / "o"
+    synthesize_staves(repo_for(0.0), _job(annotations, 4, 0.0), out, progress=False)
+    (out / "images" / "notes.txt").write_text("mine")
+    synthesize_staves(repo_for(0.0), _job(annotations, 2, 0.0), out, overwrite=True, progress=False)
+    assert sorted(p.name for p in (out / "images").iterdir()) == ["000000.png", "000001.png", "notes.txt"]
+    assert len(read_manifest(out)) == 2

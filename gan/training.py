@@ -10,6 +10,7 @@ import contextlib
 import json
 import os
 import random
+import re
 import signal
 import threading
 import time
@@ -23,7 +24,7 @@ from tqdm import tqdm
 
 from gan.checkpoint import (CheckpointError, GlyphSampler, build_generator, glyphs_to_tensor, load_checkpoint,
                             save_checkpoint)
-from gan.files import append_jsonl, atomic_write_bytes, atomic_write_json
+from gan.files import append_jsonl, atomic_write_bytes, atomic_write_json, complete_jsonl
 from gan.config import ARCHITECTURE_FIELDS, PRESETS, ConfigError, TrainConfig
 from gan.augment import diff_augment
 from gan.glyphset import GlyphSet, GlyphSetError
@@ -31,7 +32,14 @@ from gan.grid import save_glyph_grid
 from gan.provenance import data_fingerprint, provenance
 from gan.networks import GlyphDiscriminator, GlyphRecognizer, WriterIdentifier, check_image_size
 
-RUN_FILES = ("config.json", "latest.pt", "metrics.jsonl", "checkpoints", "samples")
+# What a run writes: these files, and in its two folders the files of these names (epoch_0001.pt, ...).
+# Only these are ever removed (--overwrite) or read; anything else in a run folder is the user's.
+RUN_FILES = ("config.json", "latest.pt", "metrics.jsonl")
+RUN_FOLDERS = {"checkpoints": re.compile(r"^epoch_(\d{4,})\.pt$"), "samples": re.compile(r"^epoch_(\d{4,})\.png$")}
+
+
+class RunFolderError(ValueError):
+    """A run folder whose files are damaged (one-line message)."""
 
 
 def resolve_device(name: str) -> torch.device:
@@ -48,12 +56,22 @@ def resolve_config(preset: str, overrides: dict[str, Any], run_dir: str | os.Pat
                    resuming: bool = False) -> TrainConfig:
     """The job's config: the preset (or, when resuming, the run's saved config) with the given fields replaced."""
     if resuming and run_dir is not None and (Path(run_dir) / "config.json").is_file():
-        base = TrainConfig.from_dict(json.loads((Path(run_dir) / "config.json").read_text()))
+        base = _saved_config(Path(run_dir) / "config.json")
     elif preset in PRESETS:
         base = PRESETS[preset]
     else:
         raise ConfigError(f"unknown preset {preset!r}; presets: {', '.join(PRESETS)}")
     return base.replace(**overrides)
+
+
+def _saved_config(path: Path) -> TrainConfig:
+    try:
+        return TrainConfig.from_dict(json.loads(path.read_text()))
+    except ConfigError:
+        raise
+    except (ValueError, TypeError, KeyError, AttributeError) as e:  # torn, not JSON, or not a config
+        raise RunFolderError(f"{path} is damaged ({type(e).__name__}); cannot resume this run (train it again "
+                             "with --overwrite)") from None
 
 
 class EpochData:
@@ -410,26 +428,42 @@ def validate(checkpoint: Path, data_dir: str | os.PathLike, device: torch.device
     return summary(report)
 
 
-def _prepare_run_dir(run_dir: Path, resuming: bool, overwrite: bool) -> None:
+def _check_run_dir(run_dir: Path, resuming: bool, overwrite: bool) -> None:
+    """Refuse a run folder the job may not use. Writes nothing: every check of the job comes before
+    ``_clear_run`` removes an old run."""
     if run_dir.exists() and not run_dir.is_dir():
         raise NotADirectoryError(f"{run_dir} exists and is not a folder")
     if resuming:
         if not run_dir.is_dir():
             raise FileNotFoundError(f"run folder {run_dir} does not exist; nothing to resume")
         return
-    if run_dir.is_dir() and any(run_dir.iterdir()):
-        if not overwrite:
-            raise FileExistsError(f"{run_dir} holds another run; pass --resume to continue it or --overwrite "
-                                  "to replace it")
-        for name in RUN_FILES:  # remove only what a run writes, never unknown files
-            p = run_dir / name
-            if p.is_dir():
-                for f in sorted(p.iterdir()):
-                    f.unlink()
-                p.rmdir()
-            elif p.exists():
-                p.unlink()
-    run_dir.mkdir(parents=True, exist_ok=True)
+    if run_dir.is_dir() and any(run_dir.iterdir()) and not overwrite:
+        raise FileExistsError(f"{run_dir} holds another run; pass --resume to continue it or --overwrite "
+                              "to replace it")
+
+
+def _run_files(run_dir: Path) -> list[Path]:
+    """The files of ``run_dir`` that a run wrote (by name), never the user's files or folders beside them."""
+    found = [run_dir / name for name in RUN_FILES if (run_dir / name).is_file()]
+    for folder, pattern in RUN_FOLDERS.items():
+        if (run_dir / folder).is_dir():
+            found += sorted(p for p in (run_dir / folder).iterdir() if pattern.match(p.name) and p.is_file())
+    return found
+
+
+def _clear_run(run_dir: Path) -> None:
+    """Remove an old run's files (``--overwrite``), and its folders where nothing else is left in them."""
+    for path in _run_files(run_dir):
+        path.unlink()
+    for folder in RUN_FOLDERS:
+        with contextlib.suppress(OSError):  # absent, or holding the user's files: kept
+            (run_dir / folder).rmdir()
+
+
+def _saved_epochs(ck_dir: Path) -> list[int]:
+    pattern = RUN_FOLDERS["checkpoints"]
+    return sorted(int(m.group(1)) for p in ck_dir.iterdir() if (m := pattern.match(p.name))) \
+        if ck_dir.is_dir() else []
 
 
 def _checkpoint_to_resume(run_dir: Path, start_epoch: int | None) -> Path:
@@ -440,17 +474,28 @@ def _checkpoint_to_resume(run_dir: Path, start_epoch: int | None) -> Path:
         return run_dir / "latest.pt"
     path = ck_dir / f"epoch_{start_epoch:04d}.pt"
     if not path.is_file():
-        have = sorted(int(p.stem.split("_")[1]) for p in ck_dir.glob("epoch_*.pt")) if ck_dir.is_dir() else []
         raise CheckpointError(f"no checkpoint for epoch {start_epoch} in {ck_dir}; available epochs: "
-                              f"{', '.join(map(str, have)) or 'none'}")
+                              f"{', '.join(map(str, _saved_epochs(ck_dir))) or 'none'}")
     return path
 
 
-def _forget_metrics_after(path: Path, epoch: int) -> None:
-    """Going back to an earlier checkpoint: drop the metrics of the epochs about to be trained again."""
+def _metrics_up_to(path: Path, epoch: int) -> list[dict[str, Any]]:
+    """The run's metrics records of epochs up to ``epoch``; a torn last line (a killed process) is left out,
+    a damaged earlier one is a ``RunFolderError``."""
+    if not path.is_file():
+        return []
+    try:
+        records = complete_jsonl(path)
+        return [r for r in records if r.get("epoch", 0) <= epoch]
+    except (ValueError, AttributeError) as e:
+        detail = str(e) if isinstance(e, ValueError) else f"{path} holds a line that is not a record"
+        raise RunFolderError(f"{detail}; cannot resume this run (train it again with --overwrite)") from None
+
+
+def _forget_metrics_after(path: Path, records: list[dict[str, Any]]) -> None:
+    """Going back to an earlier checkpoint (or past a torn last line): keep only ``records``."""
     if path.is_file():
-        lines = [l for l in path.read_text().splitlines() if l.strip() and json.loads(l).get("epoch", 0) <= epoch]
-        atomic_write_bytes(path, "".join(l + "\n" for l in lines).encode())
+        atomic_write_bytes(path, "".join(json.dumps(r) + "\n" for r in records).encode())
 
 
 def train(config: TrainConfig, data_dir: str | os.PathLike, run_dir: str | os.PathLike, *,
@@ -470,13 +515,17 @@ def train(config: TrainConfig, data_dir: str | os.PathLike, run_dir: str | os.Pa
     except ValueError:
         raise GlyphSetError(f"{data_dir} holds {glyphs.image_size} px glyphs; the GAN needs a power of two >= 8 "
                             "(extract with --size 32, 64 or 128)") from None
-    _prepare_run_dir(run_dir, resuming, overwrite)
-    trainer = Trainer(config, glyphs, dev)
+    _check_run_dir(run_dir, resuming, overwrite)
+    trainer = Trainer(config, glyphs, dev)  # refuses a config this data cannot train (e.g. no writer left)
     if resuming:
         path = _checkpoint_to_resume(run_dir, start_epoch)
         trainer.load_state_dict(load_checkpoint(path, map_location=dev), str(path))
+        kept_metrics = _metrics_up_to(run_dir / "metrics.jsonl", trainer.epoch)
         log(f"resumed from {path} (epoch {trainer.epoch}, step {trainer.step_in_epoch})")
-        _forget_metrics_after(run_dir / "metrics.jsonl", trainer.epoch)
+        _forget_metrics_after(run_dir / "metrics.jsonl", kept_metrics)
+    else:
+        _clear_run(run_dir)  # only now, when nothing is left to refuse the job
+    run_dir.mkdir(parents=True, exist_ok=True)
     atomic_write_json(run_dir / "config.json", config.to_dict())
     if config.eval_every and not config.val_writers:
         log(f"note: eval_every={config.eval_every} but the config keeps no validation writers; evaluation is skipped")

@@ -53,3 +53,18 @@ def test_two_copies_of_the_same_pages_share_one_mashcima_pickle(mini_muscima, tm
     b = build_mashcima_repository(copy, writers=[1, 2], cache_dir=tmp_path / "cache")
     pickles = [e for e in cache_entries(tmp_path / "cache") if e.path.suffix == ".pkl"]
     assert len(pickles) == 1 and len(a.QUARTER_NOTES) == len(b.QUARTER_NOTES) > 0
+
+
+def test_an_incomplete_mashcima_page_folder_is_replaced_and_a_complete_one_kept(mini_muscima, tmp_path):
+    from symbol_sources.mashcima_repository import _linked_pages
+    from symbol_sources.muscima_pp import CROP_OBJECT_DIR, xml_files
+
+    pages, cache = xml_files(mini_muscima), tmp_path / "cache"
+    folder = _linked_pages(mini_muscima, pages, cache)
+    shutil.rmtree(folder / CROP_OBJECT_DIR)
+    (folder / "documents.pkl").write_bytes(b"half a pickle")  # damaged: no crop-object folder
+    assert _linked_pages(mini_muscima, pages, cache) == folder
+    assert sorted(p.name for p in (folder / CROP_OBJECT_DIR).iterdir()) == sorted(p.name for p in pages)
+    (folder / "in-use").write_text("a run reads through this folder")
+    assert _linked_pages(mini_muscima, pages, cache) == folder and (folder / "in-use").is_file()
+    assert [p.name for p in cache.iterdir()] == [folder.name]  # no temporary folders left

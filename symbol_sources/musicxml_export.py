@@ -1,0 +1,97 @@
+"""Corpus tunes as MusicXML files for page synthesis: Smashcima renders whole pages from MusicXML, but only what
+the file states (stem directions, system breaks), and it draws no grace notes. This module prepares a part for
+it and writes the export folder; reading the corpus is ``symbol_sources.annotations``'s."""
+from __future__ import annotations
+
+import warnings
+from collections import Counter
+from pathlib import Path
+
+from symbol_sources.annotations import AnnotationsError, Tune, TuneSkipped, note_parts, read_tune, staff_position
+
+
+def set_stem_directions(part) -> None:
+    """Give every note without one an explicit stem direction (down from the middle line up, else up), as
+    engravers do: ABC tunes carry none, and Smashcima renders only what the MusicXML states."""
+    from music21 import clef as m21clef
+
+    for note in part.recurse().notes:
+        if note.stemDirection not in (None, "unspecified") or not hasattr(note, "pitch"):
+            continue
+        clef = note.getContextByClass(m21clef.Clef) or m21clef.TrebleClef()
+        note.stemDirection = "down" if staff_position(note.pitch, clef) >= 0 else "up"  # 0 = the middle line
+
+
+def remove_grace_notes(part) -> None:
+    """Drop grace notes: Smashcima does not draw them, and a system that starts on one fails to render."""
+    for note in list(part.recurse().notes):
+        if note.duration.isGrace:
+            note.activeSite.remove(note)
+
+
+def add_system_breaks(part, notes_per_system: int = 24) -> None:
+    """Start a new system before the measure that would take a system past ``notes_per_system`` notes and rests
+    (about a handwritten CVC-MUSCIMA staff's worth): corpus tunes carry no layout, and Smashcima breaks lines
+    only where the MusicXML says to, so without this a tune runs off the page on one staff."""
+    from music21 import layout, stream
+
+    on_system = 0
+    for i, measure in enumerate(part.getElementsByClass(stream.Measure)):
+        events = len(measure.recurse().notesAndRests)
+        if i > 0 and on_system + events > notes_per_system:
+            measure.insert(0, layout.SystemLayout(isNew=True))
+            on_system = 0
+        on_system += events
+
+
+def export_musicxml(tunes: list[Tune], folder: Path, overwrite: bool = False, progress: bool = False) -> dict:
+    """Write each note part of each tune as a MusicXML file into ``folder``, for page synthesis (Smashcima reads
+    MusicXML). An existing ``folder`` is replaced only with ``overwrite``, and only once the export succeeded:
+    everything is written into a temporary sibling first and renamed into place at the end, so a failed or
+    interrupted export leaves nothing and loses nothing. Returns the export's record, also written
+    to ``folder/sources.json``: per file its tune, and the tunes skipped by reason."""
+    import json
+    import os
+    import shutil
+    import tempfile
+
+    from tqdm import tqdm
+
+    if folder.exists() and not (overwrite and folder.is_dir()):  # before any tune is parsed
+        raise FileExistsError(f"{folder} exists; pass --overwrite to replace it" if not overwrite
+                              else f"{folder} is not a folder")
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    files: dict[str, str] = {}
+    skipped: Counter = Counter()
+    try:
+        for tune in tqdm(tunes, unit="tune", desc="tunes", disable=not progress):
+            try:
+                parts = note_parts(read_tune(tune))
+            except TuneSkipped as e:
+                skipped[str(e)] += 1
+                warnings.warn(f"skipped {tune.name}: {e}")
+                continue
+            stem = tune.name.replace("/", "-").replace("#X:", "-X").replace(".abc", "").replace(".mxl", "")
+            stem = "".join(c if c.isalnum() or c in "-_." else "_" for c in stem)
+            for k, part in enumerate(parts):
+                remove_grace_notes(part)
+                set_stem_directions(part)
+                add_system_breaks(part)
+                name = f"{stem}-p{k}.musicxml" if len(parts) > 1 else f"{stem}.musicxml"
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    part.write("musicxml", fp=str(tmp / name))
+                files[name] = tune.name + (f" part {k}" if len(parts) > 1 else "")
+        if not files:
+            raise AnnotationsError(f"no tune could be exported ({sum(skipped.values())} skipped); nothing written")
+        record = {"files": files, "tunes": len(tunes), "skipped": sum(skipped.values()),
+                  "skipped_by_reason": dict(skipped)}
+        (tmp / "sources.json").write_text(json.dumps(record, indent=1) + "\n")
+        if folder.exists():
+            shutil.rmtree(folder)
+        os.replace(tmp, folder)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return record

@@ -8,6 +8,7 @@ that every name exists).
 from __future__ import annotations
 
 import functools
+import os
 from pathlib import Path
 
 import click
@@ -47,11 +48,17 @@ def one_line_errors(fn):
 
 
 def refuse_existing(out: Path, overwrite: bool) -> None:
-    """Every command's policy for a single output file: never replace one unless told to (checked before work)."""
+    """Every command's policy for a single output file: never replace one unless told to, and never find out
+    after the work that it cannot be written (checked before work)."""
     if out.is_dir():
         raise IsADirectoryError(f"{out} is a folder; give a file name")
     if out.exists() and not overwrite:
         raise FileExistsError(f"{out} exists; pass --overwrite to replace it")
+    folder = next((p for p in out.parents if p.exists()), Path("."))  # the rest is created when written
+    if not folder.is_dir():
+        raise NotADirectoryError(f"{folder} is not a folder; cannot write {out}")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise PermissionError(f"cannot write {out}: {folder} is not writable")
 
 
 def exit_130_on_ctrl_c(how_to_continue: str):

@@ -29,6 +29,14 @@ def remove_grace_notes(part) -> None:
             note.activeSite.remove(note)
 
 
+def prepare_part(part) -> None:
+    """What Smashcima needs of a part that notation software leaves open: no grace notes, a stem direction on
+    every note, and system breaks."""
+    remove_grace_notes(part)
+    set_stem_directions(part)
+    add_system_breaks(part)
+
+
 def add_system_breaks(part, notes_per_system: int = 24) -> None:
     """Start a new system before the measure that would take a system past ``notes_per_system`` notes and rests
     (about a handwritten CVC-MUSCIMA staff's worth): corpus tunes carry no layout, and Smashcima breaks lines
@@ -47,51 +55,44 @@ def add_system_breaks(part, notes_per_system: int = 24) -> None:
 def export_musicxml(tunes: list[Tune], folder: Path, overwrite: bool = False, progress: bool = False) -> dict:
     """Write each note part of each tune as a MusicXML file into ``folder``, for page synthesis (Smashcima reads
     MusicXML). An existing ``folder`` is replaced only with ``overwrite``, and only once the export succeeded:
-    everything is written into a temporary sibling first and renamed into place at the end, so a failed or
-    interrupted export leaves nothing and loses nothing. Returns the export's record, also written
+    everything is written into a temporary sibling first and swapped into place at the end (``replace_folder``),
+    so a failed or interrupted export leaves nothing and loses nothing. Returns the export's record, also written
     to ``folder/sources.json``: per file its tune, and the tunes skipped by reason."""
+    from gan.files import replacing_folder
+
+    if (folder.exists() or folder.is_symlink()) and not overwrite:  # before any tune is parsed
+        raise FileExistsError(f"{folder} exists; pass --overwrite to replace it")
+    with replacing_folder(folder) as tmp:  # refuses a link or a file at once, too
+        return _write_parts(tunes, tmp, progress)
+
+
+def _write_parts(tunes: list[Tune], folder: Path, progress: bool) -> dict:
+    """The export into the empty ``folder``; its record, written as ``sources.json`` last."""
     import json
-    import os
-    import shutil
-    import tempfile
 
     from tqdm import tqdm
 
-    if folder.exists() and not (overwrite and folder.is_dir()):  # before any tune is parsed
-        raise FileExistsError(f"{folder} exists; pass --overwrite to replace it" if not overwrite
-                              else f"{folder} is not a folder")
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
     files: dict[str, str] = {}
     skipped: Counter = Counter()
-    try:
-        for tune in tqdm(tunes, unit="tune", desc="tunes", disable=not progress):
-            try:
-                parts = note_parts(read_tune(tune))
-            except TuneSkipped as e:
-                skipped[str(e)] += 1
-                warnings.warn(f"skipped {tune.name}: {e}")
-                continue
-            stem = tune.name.replace("/", "-").replace("#X:", "-X").replace(".abc", "").replace(".mxl", "")
-            stem = "".join(c if c.isalnum() or c in "-_." else "_" for c in stem)
-            for k, part in enumerate(parts):
-                remove_grace_notes(part)
-                set_stem_directions(part)
-                add_system_breaks(part)
-                name = f"{stem}-p{k}.musicxml" if len(parts) > 1 else f"{stem}.musicxml"
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    part.write("musicxml", fp=str(tmp / name))
-                files[name] = tune.name + (f" part {k}" if len(parts) > 1 else "")
-        if not files:
-            raise AnnotationsError(f"no tune could be exported ({sum(skipped.values())} skipped); nothing written")
-        record = {"files": files, "tunes": len(tunes), "skipped": sum(skipped.values()),
-                  "skipped_by_reason": dict(skipped)}
-        (tmp / "sources.json").write_text(json.dumps(record, indent=1) + "\n")
-        if folder.exists():
-            shutil.rmtree(folder)
-        os.replace(tmp, folder)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    for tune in tqdm(tunes, unit="tune", desc="tunes", disable=not progress):
+        try:
+            parts = note_parts(read_tune(tune))
+        except TuneSkipped as e:
+            skipped[str(e)] += 1
+            warnings.warn(f"skipped {tune.name}: {e}")
+            continue
+        stem = tune.name.replace("/", "-").replace("#X:", "-X").replace(".abc", "").replace(".mxl", "")
+        stem = "".join(c if c.isalnum() or c in "-_." else "_" for c in stem)
+        for k, part in enumerate(parts):
+            prepare_part(part)
+            name = f"{stem}-p{k}.musicxml" if len(parts) > 1 else f"{stem}.musicxml"
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                part.write("musicxml", fp=str(folder / name))
+            files[name] = tune.name + (f" part {k}" if len(parts) > 1 else "")
+    if not files:
+        raise AnnotationsError(f"no tune could be exported ({sum(skipped.values())} skipped); nothing written")
+    record = {"files": files, "tunes": len(tunes), "skipped": sum(skipped.values()),
+              "skipped_by_reason": dict(skipped)}
+    (folder / "sources.json").write_text(json.dumps(record, indent=1) + "\n")
     return record

@@ -218,3 +218,44 @@ def test_mix_cli_refuses_a_source_line_mashcima_rejects_and_writes_nothing(tmp_p
     r = CliRunner().invoke(main, ["annotations", "mix", str(source), "--out", str(tmp_path / "m.txt")])
     assert r.exit_code == 1 and isinstance(r.exception, SystemExit), r.output
     assert "src.txt line 2: " in r.output and not (tmp_path / "m.txt").exists()
+
+
+def test_to_musicxml_overwrite_onto_a_link_is_one_line_and_keeps_what_it_points_to(tmp_path):
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (shared / "tune.musicxml").write_text("theirs")
+    (tmp_path / "scores").symlink_to(shared)
+    args = ["annotations", "to-musicxml", "--out", str(tmp_path / "scores"), "--collections", "miscFolk",
+            "--limit", "1", "--overwrite"]
+    res = CliRunner().invoke(main, args)
+    assert res.exit_code == 1 and isinstance(res.exception, SystemExit), (res.output, res.exception)
+    assert res.output.strip().splitlines() == [f"Error: {tmp_path / 'scores'} is a link to {shared}; refusing to "
+                                               "replace a link (remove it, or choose another destination)"]
+    assert (tmp_path / "scores").is_symlink() and (shared / "tune.musicxml").read_text() == "theirs"
+
+
+def test_an_export_that_fails_keeps_the_old_folder(tmp_path):
+    from symbol_sources.annotations import AnnotationsError, Tune
+    from symbol_sources.musicxml_export import export_musicxml
+
+    out = tmp_path / "scores"
+    out.mkdir()
+    (out / "old.musicxml").write_text("old")
+    no_notes = Tune("miscFolk", "miscFolk/x.abc#X:1", "x.abc", abc="X:1\nT:empty\nK:C\n")
+    with pytest.raises(AnnotationsError, match="no tune could be exported"):  # after the temporary folder was made
+        export_musicxml([no_notes], out, overwrite=True)
+    assert [p.name for p in tmp_path.iterdir()] == ["scores"] and (out / "old.musicxml").read_text() == "old"
+
+
+@pytest.mark.parametrize("command", ["from-corpus", "mix"])
+def test_an_out_that_cannot_be_written_is_refused_before_any_work(tmp_path, command):
+    (tmp_path / "notes").write_text("mine")  # a file where --out needs a folder
+    out = tmp_path / "notes" / "train.txt"
+    source = tmp_path / "source.txt"
+    source.write_text(REAL_LINES[1] + "\n")
+    args = (["annotations", "from-corpus", "--collections", "miscFolk", "--limit", "1", "--gold", str(_gold(tmp_path))]
+            if command == "from-corpus" else ["annotations", "mix", str(source)])
+    res = CliRunner().invoke(main, args + ["--out", str(out)])
+    assert res.exit_code == 1 and isinstance(res.exception, SystemExit), (res.output, res.exception)
+    assert res.output.strip().splitlines() == [f"Error: {tmp_path / 'notes'} is not a folder; cannot write {out}"]
+    assert (tmp_path / "notes").read_text() == "mine"

@@ -13,7 +13,7 @@ _PUBLIC = {
     "gan.evaluation": ("EvalSettings", "GenerateFn", "GlyphClassifier", "accuracy_report", "classify", "evaluate",
                        "sampler_generate_fn", "train_classifier"),
     "gan.files": ("append_jsonl", "atomic_save_npz", "atomic_write", "atomic_write_bytes", "atomic_write_json",
-                  "check_replaceable_folder", "complete_jsonl", "prepare_output_dir", "replace_folder",
+                  "check_can_create", "check_output_dir", "check_replaceable_folder", "complete_jsonl", "replace_folder",
                   "replacing_folder"),
     "gan.glyphset": ("GlyphSet", "GlyphSetError"),
     "gan.grid": ("save_glyph_grid",),

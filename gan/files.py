@@ -99,22 +99,26 @@ def atomic_save_npz(path: str | os.PathLike, compressed: bool = True, **arrays) 
     return atomic_write(path, write)
 
 
-def prepare_output_dir(path: str | os.PathLike, overwrite: bool) -> Path:
-    """Make ``path`` an empty-or-new folder we may write into; refuse a non-empty one unless ``overwrite``.
-
-    Raises ``FileExistsError``/``PermissionError``/``NotADirectoryError`` with a one-line message.
+def check_output_dir(path: str | os.PathLike, overwrite: bool) -> Path:
+    """Refuse (one line) an output folder a job may not fill: a non-empty one unless ``overwrite``, a file or a
+    link (``check_replaceable_folder``), or one that cannot be created. Creates nothing: call it before the work,
+    and write the result with ``replacing_folder``, so the folder appears, or is replaced, only when complete.
     """
-    path = Path(path)
-    if path.exists() and not path.is_dir():
-        raise NotADirectoryError(f"{path} exists and is not a folder")
+    path = check_replaceable_folder(path)
     if path.is_dir() and any(path.iterdir()) and not overwrite:
         raise FileExistsError(f"{path} exists and is not empty; pass --overwrite to replace its contents")
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise PermissionError(f"cannot create output folder {path}: {e.strerror}") from None
-    if not os.access(path, os.W_OK):
-        raise PermissionError(f"output folder {path} is not writable")
+    return check_can_create(path)  # replacing it, too, writes into its parent
+
+
+def check_can_create(path: str | os.PathLike) -> Path:
+    """Refuse (one line) a ``path`` that cannot be written because its nearest existing folder is a file or not
+    writable (the folders missing between are created when it is written)."""
+    path = Path(path)
+    folder = next((p for p in path.parents if p.exists() or p.is_symlink()), Path("."))
+    if not folder.is_dir():
+        raise NotADirectoryError(f"cannot create {path}: {folder} is not a folder")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise PermissionError(f"cannot create {path}: {folder} is not writable")
     return path
 
 

@@ -8,7 +8,6 @@ that every name exists).
 from __future__ import annotations
 
 import functools
-import os
 from pathlib import Path
 
 import click
@@ -54,11 +53,9 @@ def refuse_existing(out: Path, overwrite: bool) -> None:
         raise IsADirectoryError(f"{out} is a folder; give a file name")
     if out.exists() and not overwrite:
         raise FileExistsError(f"{out} exists; pass --overwrite to replace it")
-    folder = next((p for p in out.parents if p.exists()), Path("."))  # the rest is created when written
-    if not folder.is_dir():
-        raise NotADirectoryError(f"{folder} is not a folder; cannot write {out}")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise PermissionError(f"cannot write {out}: {folder} is not writable")
+    from gan.files import check_can_create  # stdlib only: the CLI stays light
+
+    check_can_create(out)
 
 
 def exit_130_on_ctrl_c(how_to_continue: str):

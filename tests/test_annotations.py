@@ -257,5 +257,5 @@ def test_an_out_that_cannot_be_written_is_refused_before_any_work(tmp_path, comm
             if command == "from-corpus" else ["annotations", "mix", str(source)])
     res = CliRunner().invoke(main, args + ["--out", str(out)])
     assert res.exit_code == 1 and isinstance(res.exception, SystemExit), (res.output, res.exception)
-    assert res.output.strip().splitlines() == [f"Error: {tmp_path / 'notes'} is not a folder; cannot write {out}"]
+    assert res.output.strip().splitlines() == [f"Error: cannot create {out}: {tmp_path / 'notes'} is not a folder"]
     assert (tmp_path / "notes").read_text() == "mine"

@@ -63,6 +63,7 @@ def synthesize_pages(musicxml: Iterable[str | os.PathLike], out: str | os.PathLi
     """Pages of the MusicXML files into ``out`` (``pages/*.png``, ``mung/*.xml``, ``manifest.jsonl``,
     ``config.json``). ``count`` scenes (default: one per file, cycling), scene ``i`` under a seed from (``seed``,
     i). Every input is checked before ``out`` is touched: a bad file leaves nothing behind."""
+    from gan import resolve_device
     from gan.checkpoint import load_checkpoint
     from gan.provenance import file_sha256
     from symbol_sources.pages import COMMAND, PageJob, load_musicxml, synthesize_pages as write_pages
@@ -70,6 +71,9 @@ def synthesize_pages(musicxml: Iterable[str | os.PathLike], out: str | os.PathLi
     from symbol_sources.staves import check_job_dir
 
     require_smashcima()
+    # what can be told without the assets first: the folder's own refusals, before minutes of asset extraction
+    check_job_dir(Path(out), None, resume=False, overwrite=overwrite or resume, command=COMMAND)
+    resolve_device(device)
     sources = [Path(p).resolve() for p in musicxml]
     scores = {str(p): load_musicxml(p) for p in sources}
     checkpoint = Path(checkpoint) if checkpoint is not None else default_checkpoint()
@@ -78,7 +82,7 @@ def synthesize_pages(musicxml: Iterable[str | os.PathLike], out: str | os.PathLi
     job = PageJob(sources=tuple(scores), count=count, ratio=ratio, seed=seed, paper=resolve_paper(assets, paper),
                   checkpoint=str(checkpoint.resolve()), checkpoint_sha256=file_sha256(checkpoint),
                   excluded_writers=assets.excluded_writers)
-    check_job_dir(Path(out), job, resume, overwrite, COMMAND)  # before minutes of asset extraction
+    check_job_dir(Path(out), job, resume, overwrite, COMMAND)  # the whole check, now that the job is known
     model = open_gan_model(checkpoint, assets, ratio=ratio, device=device, seed=seed, paper=job.paper,
                            cache_dir=cache_dir)
     return write_pages(model, job, out, resume=resume, overwrite=overwrite, progress=progress, scores=scores)

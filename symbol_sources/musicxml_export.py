@@ -9,17 +9,49 @@ from pathlib import Path
 
 from symbol_sources.annotations import AnnotationsError, Tune, TuneSkipped, note_parts, read_tune, staff_position
 
+# Note types drawn without a stem: a MusicXML note of these needs no <stem> element.
+STEMLESS_TYPES = frozenset({"whole", "breve", "long", "maxima"})
+
 
 def set_stem_directions(part) -> None:
-    """Give every note without one an explicit stem direction (down from the middle line up, else up), as
-    engravers do: ABC tunes carry none, and Smashcima renders only what the MusicXML states."""
+    """Give every note drawn with a stem but without a direction an explicit one (down from the middle line up,
+    else up), as engravers do: ABC tunes carry none, and Smashcima renders only what the MusicXML states (a
+    whole note given a direction, too, is drawn with a stem)."""
     from music21 import clef as m21clef
 
     for note in part.recurse().notes:
-        if note.stemDirection not in (None, "unspecified") or not hasattr(note, "pitch"):
+        if note.stemDirection not in (None, "unspecified") or not hasattr(note, "pitch") \
+                or note.duration.type in STEMLESS_TYPES:
             continue
         clef = note.getContextByClass(m21clef.Clef) or m21clef.TrebleClef()
         note.stemDirection = "down" if staff_position(note.pitch, clef) >= 0 else "up"  # 0 = the middle line
+
+
+def notes_without_stems(musicxml: str) -> int:
+    """How many pitched notes of the MusicXML text state no stem direction though they are drawn with a stem
+    (0 for text that is not XML: the loader reports that). Smashcima draws a stem only where the file says."""
+    import xml.etree.ElementTree as ET
+
+    try:
+        root = ET.fromstring(musicxml)
+    except ET.ParseError:
+        return 0
+    return sum(1 for note in root.iter("note") if note.find("pitch") is not None and note.find("stem") is None
+               and (note.findtext("type") or "").strip() not in STEMLESS_TYPES)
+
+
+def with_stem_directions(musicxml: str) -> str:
+    """The MusicXML text with a stem direction on every note that lacks one (``set_stem_directions``), as
+    music21 writes it back. Raises music21's error when it cannot read the text."""
+    from music21 import converter
+    from music21.musicxml.m21ToXml import GeneralObjectExporter
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # music21 warns about every liberty a file takes; the result is checked
+        score = converter.parseData(musicxml, format="musicxml")
+        for part in note_parts(score):
+            set_stem_directions(part)
+        return GeneralObjectExporter(score).parse().decode("utf-8")
 
 
 def remove_grace_notes(part) -> None:

@@ -174,7 +174,9 @@ def test_to_musicxml_writes_one_file_per_part_with_stems_and_system_breaks_and_n
     for name in sources["files"]:
         part = converter.parse(out / name, forceSource=True).parts[0]
         notes = list(part.recurse().notes)
-        assert notes and all(n.stemDirection in ("up", "down") for n in notes)  # Smashcima infers no stems
+        assert notes and all(n.stemDirection in ("up", "down") for n in notes  # Smashcima infers no stems
+                             if n.duration.type not in ("whole", "breve"))
+        assert all(n.stemDirection in (None, "unspecified") for n in notes if n.duration.type == "whole")
         assert not any(n.duration.isGrace for n in notes)
         systems.append((len(notes), len(part.recurse().getElementsByClass(layout.SystemLayout))))
     # long tunes are broken into systems (else Smashcima draws a tune on one staff, off the page)
@@ -259,3 +261,33 @@ def test_an_out_that_cannot_be_written_is_refused_before_any_work(tmp_path, comm
     assert res.exit_code == 1 and isinstance(res.exception, SystemExit), (res.output, res.exception)
     assert res.output.strip().splitlines() == [f"Error: cannot create {out}: {tmp_path / 'notes'} is not a folder"]
     assert (tmp_path / "notes").read_text() == "mine"
+
+
+STEMLESS_MUSICXML = """<?xml version="1.0" encoding="UTF-8"?>
+<score-partwise version="4.0">
+  <part-list><score-part id="P1"><part-name>Voice</part-name></score-part></part-list>
+  <part id="P1"><measure number="1">
+    <attributes><divisions>1</divisions><time><beats>4</beats><beat-type>4</beat-type></time>
+      <clef><sign>G</sign><line>2</line></clef></attributes>
+    <note><pitch><step>C</step><octave>5</octave></pitch><duration>1</duration><type>quarter</type></note>
+    <note><pitch><step>E</step><octave>4</octave></pitch><duration>1</duration><type>quarter</type></note>
+    <note><pitch><step>G</step><octave>4</octave></pitch><duration>1</duration><type>quarter</type><stem>down</stem></note>
+    <note><rest/><duration>1</duration><type>quarter</type></note>
+  </measure><measure number="2">
+    <note><pitch><step>D</step><octave>5</octave></pitch><duration>4</duration><type>whole</type></note>
+  </measure></part>
+</score-partwise>
+"""
+
+
+def test_stem_directions_are_added_where_a_user_file_lacks_them_and_nowhere_else():
+    from music21 import converter
+
+    from symbol_sources.musicxml_export import notes_without_stems, with_stem_directions
+
+    assert notes_without_stems(STEMLESS_MUSICXML) == 2  # not the stated one, the rest or the whole note
+    stemmed = with_stem_directions(STEMLESS_MUSICXML)
+    assert notes_without_stems(stemmed) == 0
+    notes = list(converter.parseData(stemmed, format="musicxml").recurse().notes)
+    # C5 above the middle line: down; E4 below: up; the stated G4 keeps its down; the whole note gets none
+    assert [n.stemDirection for n in notes] == ["down", "up", "down", "unspecified"]

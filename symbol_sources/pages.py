@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import sys
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
@@ -28,6 +29,8 @@ PAGES = "pages"
 MUNG = "mung"
 COMMAND = "synthesize-pages"
 MUSICXML_SUFFIXES = (".musicxml", ".xml")
+# The names a job writes into PAGES and MUNG (scene-page): only these go when a job starts over.
+PAGE_FILE = {PAGES: re.compile(r"^\d{6}-\d+\.png$"), MUNG: re.compile(r"^\d{6}-\d+\.xml$")}
 
 
 class PageJobError(StaffJobError):
@@ -145,6 +148,8 @@ def page_png(bgra: np.ndarray) -> bytes:
     alpha = bgra[:, :, 3:4].astype(np.float32) / 255
     bgr = np.round(bgra[:, :, :3] * alpha + 255 * (1 - alpha)).astype(np.uint8)
     ok, png = cv2.imencode(".png", bgr)
+    if not ok:
+        raise PageJobError(f"OpenCV could not encode a {bgr.shape[1]}x{bgr.shape[0]} page as PNG")
     return png.tobytes()
 
 
@@ -169,6 +174,15 @@ def render_scene(model, job: PageJob, i: int, score) -> tuple[dict[str, Any], li
     return record, files
 
 
+def _remove_old_pages(out: Path) -> None:
+    """The page images and MuNG files an earlier job wrote into ``out`` (by name; anything else stays)."""
+    for folder, pattern in PAGE_FILE.items():
+        if (out / folder).is_dir():
+            for path in (out / folder).iterdir():
+                if pattern.match(path.name) and path.is_file():
+                    path.unlink()
+
+
 def synthesize_pages(model, job: PageJob, out: str | os.PathLike, resume: bool = False, overwrite: bool = False,
                      progress: bool = True, scores: dict[str, Any] | None = None,
                      log: Callable[[str], None] = _stderr) -> dict[str, int]:
@@ -181,6 +195,8 @@ def synthesize_pages(model, job: PageJob, out: str | os.PathLike, resume: bool =
     fresh, done = done is None, done or set()
     todo = [i for i in range(job.scenes) if i not in done]
     scores = scores if scores is not None else {s: load_musicxml(s, log) for s in job.sources}
+    if fresh:
+        _remove_old_pages(out)  # --overwrite, every input checked: an old job's pages must not pass for this one's
     start_job_dir(out, job, fresh, folders=(PAGES, MUNG))
     first_error = None
     for i in tqdm(todo, unit="scene", desc="pages", disable=not progress):

@@ -307,3 +307,13 @@ def test_overwrite_with_a_bad_score_keeps_the_old_pages(mini_mpp, assets_cache, 
     result = _pages(["--musicxml", str(bad), "--overwrite"], out, mini_mpp, assets_cache)
     assert result.exit_code == 1 and result.output.strip().splitlines()[-1].startswith("Error: ")
     assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+
+
+def test_overwrite_with_fewer_scenes_leaves_no_page_of_the_old_job(mini_mpp, assets_cache, score_file, tmp_path):
+    out = tmp_path / "pages"
+    assert _pages(["--musicxml", str(score_file), "--count", "2"], out, mini_mpp, assets_cache).exit_code == 0
+    (out / "pages" / "cover.png").write_bytes(b"mine")
+    result = _pages(["--musicxml", str(score_file), "--count", "1", "--overwrite"], out, mini_mpp, assets_cache)
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (out / "pages").iterdir()) == ["000000-1.png", "cover.png"]
+    assert sorted(p.name for p in (out / "mung").iterdir()) == ["000000-1.xml"]

@@ -17,6 +17,7 @@ _PUBLIC = {
                   "replace_folder", "replacing_folder"),
     "gan.glyphset": ("GlyphSet", "GlyphSetError"),
     "gan.grid": ("save_glyph_grid",),
+    "gan.run_folder": ("RunFolderError", "run_metrics", "saved_epochs"),
     "gan.training": ("resolve_device", "train"),
 }
 __all__, __getattr__ = lazy_exports("gan", _PUBLIC)

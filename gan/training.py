@@ -10,7 +10,6 @@ import contextlib
 import json
 import os
 import random
-import re
 import signal
 import threading
 import time
@@ -24,23 +23,14 @@ from tqdm import tqdm
 
 from gan.checkpoint import (CheckpointError, GlyphSampler, build_generator, glyphs_to_tensor, load_checkpoint,
                             save_checkpoint)
-from gan.files import append_jsonl, atomic_write_bytes, atomic_write_json, complete_jsonl
+from gan.files import append_jsonl, atomic_write_bytes, atomic_write_json
 from gan.config import ARCHITECTURE_FIELDS, PRESETS, ConfigError, TrainConfig
 from gan.augment import diff_augment
 from gan.glyphset import GlyphSet, GlyphSetError
 from gan.grid import save_glyph_grid
 from gan.provenance import data_fingerprint, provenance
+from gan.run_folder import RunFolderError, clear_run, run_metrics, saved_epochs
 from gan.networks import GlyphDiscriminator, GlyphRecognizer, WriterIdentifier, check_image_size
-
-# What a run writes: these files, and in its two folders the files of these names (epoch_0001.pt, ...).
-# Only these are ever removed (--overwrite) or read; anything else in a run folder is the user's.
-RUN_FILES = ("config.json", "latest.pt", "metrics.jsonl")
-RUN_FOLDERS = {"checkpoints": re.compile(r"^epoch_(\d{4,})\.pt$"), "samples": re.compile(r"^epoch_(\d{4,})\.png$")}
-
-
-class RunFolderError(ValueError):
-    """A run folder whose files are damaged (one-line message)."""
-
 
 def resolve_device(name: str) -> torch.device:
     if name == "auto":
@@ -430,7 +420,7 @@ def validate(checkpoint: Path, data_dir: str | os.PathLike, device: torch.device
 
 def _check_run_dir(run_dir: Path, resuming: bool, overwrite: bool) -> None:
     """Refuse a run folder the job may not use. Writes nothing: every check of the job comes before
-    ``_clear_run`` removes an old run."""
+    ``clear_run`` removes an old run."""
     if run_dir.exists() and not run_dir.is_dir():
         raise NotADirectoryError(f"{run_dir} exists and is not a folder")
     if resuming:
@@ -442,30 +432,6 @@ def _check_run_dir(run_dir: Path, resuming: bool, overwrite: bool) -> None:
                               "to replace it")
 
 
-def _run_files(run_dir: Path) -> list[Path]:
-    """The files of ``run_dir`` that a run wrote (by name), never the user's files or folders beside them."""
-    found = [run_dir / name for name in RUN_FILES if (run_dir / name).is_file()]
-    for folder, pattern in RUN_FOLDERS.items():
-        if (run_dir / folder).is_dir():
-            found += sorted(p for p in (run_dir / folder).iterdir() if pattern.match(p.name) and p.is_file())
-    return found
-
-
-def _clear_run(run_dir: Path) -> None:
-    """Remove an old run's files (``--overwrite``), and its folders where nothing else is left in them."""
-    for path in _run_files(run_dir):
-        path.unlink()
-    for folder in RUN_FOLDERS:
-        with contextlib.suppress(OSError):  # absent, or holding the user's files: kept
-            (run_dir / folder).rmdir()
-
-
-def _saved_epochs(ck_dir: Path) -> list[int]:
-    pattern = RUN_FOLDERS["checkpoints"]
-    return sorted(int(m.group(1)) for p in ck_dir.iterdir() if (m := pattern.match(p.name))) \
-        if ck_dir.is_dir() else []
-
-
 def _checkpoint_to_resume(run_dir: Path, start_epoch: int | None) -> Path:
     ck_dir = run_dir / "checkpoints"
     if start_epoch is None:
@@ -475,21 +441,8 @@ def _checkpoint_to_resume(run_dir: Path, start_epoch: int | None) -> Path:
     path = ck_dir / f"epoch_{start_epoch:04d}.pt"
     if not path.is_file():
         raise CheckpointError(f"no checkpoint for epoch {start_epoch} in {ck_dir}; available epochs: "
-                              f"{', '.join(map(str, _saved_epochs(ck_dir))) or 'none'}")
+                              f"{', '.join(map(str, saved_epochs(run_dir))) or 'none'}")
     return path
-
-
-def _metrics_up_to(path: Path, epoch: int) -> list[dict[str, Any]]:
-    """The run's metrics records of epochs up to ``epoch``; a torn last line (a killed process) is left out,
-    a damaged earlier one is a ``RunFolderError``."""
-    if not path.is_file():
-        return []
-    try:
-        records = complete_jsonl(path)
-        return [r for r in records if r.get("epoch", 0) <= epoch]
-    except (ValueError, AttributeError) as e:
-        detail = str(e) if isinstance(e, ValueError) else f"{path} holds a line that is not a record"
-        raise RunFolderError(f"{detail}; cannot resume this run (train it again with --overwrite)") from None
 
 
 def _forget_metrics_after(path: Path, records: list[dict[str, Any]]) -> None:
@@ -520,11 +473,11 @@ def train(config: TrainConfig, data_dir: str | os.PathLike, run_dir: str | os.Pa
     if resuming:
         path = _checkpoint_to_resume(run_dir, start_epoch)
         trainer.load_state_dict(load_checkpoint(path, map_location=dev), str(path))
-        kept_metrics = _metrics_up_to(run_dir / "metrics.jsonl", trainer.epoch)
+        kept_metrics = [r for r in run_metrics(run_dir) if r.get("epoch", 0) <= trainer.epoch]
         log(f"resumed from {path} (epoch {trainer.epoch}, step {trainer.step_in_epoch})")
         _forget_metrics_after(run_dir / "metrics.jsonl", kept_metrics)
     else:
-        _clear_run(run_dir)  # only now, when nothing is left to refuse the job
+        clear_run(run_dir)  # only now, when nothing is left to refuse the job
     run_dir.mkdir(parents=True, exist_ok=True)
     atomic_write_json(run_dir / "config.json", config.to_dict())
     if config.eval_every and not config.val_writers:

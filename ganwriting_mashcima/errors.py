@@ -14,7 +14,7 @@ import click
 
 USER_ERROR_CLASSES: tuple[tuple[str, str], ...] = (
     ("gan.checkpoint", "CheckpointError"), ("gan.config", "ConfigError"), ("gan.glyphset", "GlyphSetError"),
-    ("gan.training", "RunFolderError"),
+    ("gan.run_folder", "RunFolderError"),
     ("symbol_sources.locate", "DataNotFoundError"), ("symbol_sources.download", "DownloadError"),
     ("symbol_sources.muscima_pp", "MuscimaError"), ("symbol_sources.real_staves", "GoldError"),
     ("symbol_sources.staves", "StaffJobError"), ("symbol_sources.pages", "SmashcimaAssetsError"),

@@ -86,7 +86,7 @@ def test_resume_with_a_damaged_metrics_line_is_one_line_and_keeps_the_run(glyph_
     run = _copy_of(run_dir, tmp_path)
     lines = (run / "metrics.jsonl").read_text().splitlines(keepends=True)
     (run / "metrics.jsonl").write_text(lines[0][:10] + "\n" + "".join(lines[1:]))
-    _assert_resume_refused(glyph_dir, run, r"metrics.jsonl line 1 is not a JSON record.*cannot resume")
+    _assert_resume_refused(glyph_dir, run, r"metrics.jsonl line 1 is not a JSON record; the file is damaged")
 
 
 def test_resume_with_a_damaged_config_is_one_line_and_keeps_the_run(glyph_dir, run_dir, tmp_path):
@@ -108,6 +108,20 @@ def test_a_stray_file_among_the_checkpoints_is_not_taken_for_an_epoch(glyph_dir,
     result = CliRunner().invoke(train, ["--data", str(glyph_dir), "--out", str(run), "--start-epoch", "5"])
     _one_line_error(result, "no checkpoint for epoch 5 .*available epochs: 1$")
     assert (run / "checkpoints" / "epoch_best.pt").read_bytes() == b"mine"
+
+
+def test_choosing_a_checkpoint_reads_past_a_torn_last_line_and_a_stray_file(run_dir, tmp_path, monkeypatch):
+    import sys
+
+    from experiments import choose_checkpoint
+
+    run = _copy_of(run_dir, tmp_path)
+    with open(run / "metrics.jsonl", "a") as f:
+        f.write('{"epoch": 2, "eval": {"recall_pix')  # the run is writing its next line right now
+    (run / "checkpoints" / "epoch_best.pt").write_bytes(b"mine")
+    monkeypatch.setattr(sys, "argv", ["choose_checkpoint", str(run)])
+    with pytest.raises(SystemExit, match="has no validation measures for a saved checkpoint"):  # it kept none
+        choose_checkpoint.main()
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="tests the error when CUDA is absent")

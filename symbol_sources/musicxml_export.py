@@ -1,6 +1,7 @@
-"""Corpus tunes as MusicXML files for page synthesis: Smashcima renders whole pages from MusicXML, but only what
-the file states (stem directions, system breaks), and it draws no grace notes. This module prepares a part for
-it and writes the export folder; reading the corpus is ``symbol_sources.annotations``'s."""
+"""MusicXML for page synthesis: Smashcima renders whole pages from MusicXML, but only what the file states (stem
+directions, system breaks), and it draws no grace notes. This module prepares corpus tunes' parts for it and
+writes the export folder, and gives a user's file the stem directions it lacks; reading the corpus is
+``symbol_sources.annotations``'s."""
 from __future__ import annotations
 
 import warnings
@@ -47,7 +48,7 @@ def with_stem_directions(musicxml: str) -> str:
     from music21.musicxml.m21ToXml import GeneralObjectExporter
 
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # music21 warns about every liberty a file takes; the result is checked
+        warnings.simplefilter("ignore")  # music21 warns about every liberty a file takes; Smashcima reads the result
         score = converter.parseData(musicxml, format="musicxml")
         for part in note_parts(score):
             set_stem_directions(part)

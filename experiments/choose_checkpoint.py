@@ -13,8 +13,9 @@ and the chosen checkpoint's path; never reads the test writers.
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
+
+from gan import run_metrics, saved_epochs
 
 KEYS = ("precision_pixels_gen", "recall_pixels_gen", "precision_classifier_gen", "recall_classifier_gen")
 TIE = 0.01
@@ -43,8 +44,8 @@ def main() -> None:
     ap.add_argument("run")
     args = ap.parse_args()
     run = Path(args.run)
-    rows = [json.loads(l) for l in (run / "metrics.jsonl").read_text().splitlines() if l.strip()]
-    saved = {int(p.stem.split("_")[1]) for p in (run / "checkpoints").glob("epoch_*.pt")}
+    rows = run_metrics(run)  # a torn last line (a run still training, or killed) is left out
+    saved = set(saved_epochs(run))
     candidates = {r["epoch"]: r["eval"] for r in rows if "eval" in r and r["epoch"] in saved}
     if not candidates:
         raise SystemExit(f"{run} has no validation measures for a saved checkpoint")

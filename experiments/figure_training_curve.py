@@ -14,6 +14,7 @@ import json
 from pathlib import Path
 
 from gan.files import atomic_write_bytes
+from gan import run_metrics
 
 PANELS = (  # (title, generated key, real-vs-real key)
     ("recall, median per class (pixels)", "recall_pixels_gen", "recall_pixels_real"),
@@ -34,7 +35,7 @@ def main() -> None:
     args = ap.parse_args()
     run = Path(args.run)
     config = json.loads((run / "config.json").read_text())
-    rows = [json.loads(l) for l in (run / "metrics.jsonl").read_text().splitlines() if l.strip()]
+    rows = run_metrics(run)  # a torn last line (a run still training, or killed) is left out
     evals = [(r["epoch"] * config["glyphs_per_epoch"] / 1000, r["eval"]) for r in rows if "eval" in r]
     if not evals:
         raise SystemExit(f"{run}/metrics.jsonl has no validation measures (train with eval_every > 0)")

@@ -34,11 +34,11 @@ import torch
 from rapidfuzz.distance import Levenshtein
 from tqdm import tqdm
 
-from experiments.staff_recognizer import (LoadedRecognizer, RecognizerSettings, StaffRecognizer, TokenCodec,
-                                          batch_tensor, ctc_loss, load_recognizer, mashcima_vocabulary,
+from experiments.staff_recognizer import (LoadedRecognizer, RecognizerError, RecognizerSettings, StaffRecognizer,
+                                          TokenCodec, batch_tensor, ctc_loss, load_recognizer, mashcima_vocabulary,
                                           normalise_staff, save_recognizer)
 from experiments.results_folder import CONFIG, METRICS, BenchmarkError, prepare_results_folder
-from gan import append_jsonl, atomic_write, atomic_write_bytes, atomic_write_json, resolve_device
+from gan import append_jsonl, atomic_write, atomic_write_bytes, atomic_write_json, complete_jsonl, resolve_device
 from symbol_sources.mashcima_provider import DEFAULT_BANK_SIZE, check_real_classes
 from symbol_sources.real_staves import GoldStaff
 
@@ -450,6 +450,32 @@ def _trained_recognizer(name: str, key: str, out: Path, reuse_from: Sequence[Pat
     return None
 
 
+def _recognizers_still_trained_as(config: StaffBenchConfig, out: Path) -> set[str]:
+    """The recogniser files in ``out`` that ``config`` would train the same: their saved training key is the
+    one ``config`` gives their ratio and seed."""
+    kept = set()
+    for path in sorted(out.glob("recognizer_*.pt")) if out.is_dir() else []:
+        try:
+            info = load_recognizer(path).info
+            ratio, seed = float(info["ratio"]), int(info["seed"])
+        except (RecognizerError, KeyError, TypeError, ValueError):
+            continue  # not a recogniser this benchmark saved: removed with the old run, as before
+        if path.name == recognizer_name(ratio, seed) and info.get("training_key") == config.training_key(ratio, seed):
+            kept.add(path.name)
+    return kept
+
+
+def _keep_training_log_of(metrics: Path, recognizers: set[str]) -> None:
+    """Keep the training-log lines of the ``recognizers`` kept from an old run, and only those."""
+    if not metrics.is_file():
+        return
+    try:
+        rows = [r for r in complete_jsonl(metrics) if recognizer_name(r["ratio"], r["seed"]) in recognizers]
+    except (ValueError, KeyError, TypeError):
+        rows = []  # a damaged log of an old run: its recognisers stay, the log of their training goes
+    atomic_write_bytes(metrics, "".join(json.dumps(r) + "\n" for r in rows).encode())
+
+
 def run_staff_benchmark(config: StaffBenchConfig, out: str | os.PathLike, work: str | os.PathLike,
                         muscima_pp: str | os.PathLike, device: str = "auto", workers: int = 1,
                         overwrite: bool = False, progress: bool = True, log: Callable[[str], None] = print,
@@ -477,10 +503,15 @@ def run_staff_benchmark(config: StaffBenchConfig, out: str | os.PathLike, work: 
     # the cheap checks first: a bad gold row must not cost an hour of rendering and training
     log(f"rendering the gold staves of {config.gold} from MUSCIMA++")
     gold, gold_images = load_gold_staves(config.gold, load_muscima_pp(muscima_pp))
-    # more ratios or seeds extend a finished run: every recogniser is keyed on its own settings
-    prepare_results_folder(out, config.to_dict(), overwrite, resumable_fields=("ratios", "seeds", "bootstrap"),
-                           is_output=lambda name: name.startswith("recognizer_")
-                           or name in (CONFIG, METRICS, "results.json", "results.md", "ser.png"))
+    # more ratios or seeds extend a finished run: every recogniser is keyed on its own settings. Starting over
+    # (--overwrite) keeps the recognisers whose key the new settings give them too (another --gold only rescores)
+    # and their training log lines.
+    kept = _recognizers_still_trained_as(config, out) if overwrite else set()
+    if prepare_results_folder(out, config.to_dict(), overwrite, resumable_fields=("ratios", "seeds", "bootstrap"),
+                              is_output=lambda name: name.startswith("recognizer_")
+                              or name in (CONFIG, METRICS, "results.json", "results.md", "ser.png"),
+                              keep=lambda name: name in kept or name == METRICS):
+        _keep_training_log_of(out / METRICS, kept)
     codec = TokenCodec(mashcima_vocabulary())
 
     real: list[Any] = [real_repository] if real_repository is not None else []

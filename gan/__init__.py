@@ -13,11 +13,13 @@ _PUBLIC = {
     "gan.evaluation": ("EvalSettings", "GenerateFn", "GlyphClassifier", "accuracy_report", "classify", "evaluate",
                        "sampler_generate_fn", "train_classifier"),
     "gan.files": ("append_jsonl", "atomic_save_npz", "atomic_write", "atomic_write_bytes", "atomic_write_json",
-                  "prepare_output_dir"),
+                  "check_can_create", "check_output_dir", "check_replaceable_folder", "complete_jsonl",
+                  "replace_folder", "replacing_folder"),
     "gan.glyphset": ("GlyphSet", "GlyphSetError"),
     "gan.grid": ("save_glyph_grid",),
     "gan.precision": ("PRECISIONS", "native_bf16", "resolve_precision"),
     "gan.styles": ("DEFAULT_NOVEL_SCALE", "NovelHand", "novel_hand"),
+    "gan.run_folder": ("RunFolderError", "run_metrics", "saved_epochs"),
     "gan.training": ("resolve_device", "train"),
 }
 __all__, __getattr__ = lazy_exports("gan", _PUBLIC)

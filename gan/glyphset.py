@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from gan.files import atomic_save_npz, atomic_write_json
+from gan.files import atomic_save_npz, atomic_write_json, replacing_folder
 
 FORMAT_NAME = "ganmash-glyph-set"
 FORMAT_VERSION = 1
@@ -90,11 +90,14 @@ class GlyphSet:
         }
 
     def save(self, folder: str | os.PathLike) -> Path:
-        """Write into ``folder`` (which the caller has prepared). The manifest goes last: a folder
-        with a manifest is complete."""
+        """Make ``folder`` this glyph set, as a whole: both files are written into a temporary sibling that
+        replaces ``folder`` only once complete (``replacing_folder``), so a crash leaves the old set or the new
+        one, never a new glyphs.npz beside an old manifest. Whatever else ``folder`` held is replaced with it:
+        callers refuse a non-empty folder the user did not ask to overwrite (``check_output_dir``)."""
         folder = Path(folder)
-        atomic_save_npz(folder / GLYPHS_FILE, images=self.images, labels=self.labels.astype(np.int64))
-        atomic_write_json(folder / MANIFEST_FILE, self.manifest())
+        with replacing_folder(folder) as tmp:
+            atomic_save_npz(tmp / GLYPHS_FILE, images=self.images, labels=self.labels.astype(np.int64))
+            atomic_write_json(tmp / MANIFEST_FILE, self.manifest())
         return folder
 
     @classmethod

@@ -29,10 +29,8 @@ from gan.augment import diff_augment
 from gan.glyphset import GlyphSet, GlyphSetError
 from gan.grid import save_glyph_grid
 from gan.provenance import data_fingerprint, provenance
+from gan.run_folder import RunFolderError, clear_run, run_metrics, saved_epochs
 from gan.networks import GlyphDiscriminator, GlyphRecognizer, WriterIdentifier, check_image_size
-
-RUN_FILES = ("config.json", "latest.pt", "metrics.jsonl", "checkpoints", "samples")
-
 
 def resolve_device(name: str) -> torch.device:
     if name == "auto":
@@ -48,12 +46,22 @@ def resolve_config(preset: str, overrides: dict[str, Any], run_dir: str | os.Pat
                    resuming: bool = False) -> TrainConfig:
     """The job's config: the preset (or, when resuming, the run's saved config) with the given fields replaced."""
     if resuming and run_dir is not None and (Path(run_dir) / "config.json").is_file():
-        base = TrainConfig.from_dict(json.loads((Path(run_dir) / "config.json").read_text()))
+        base = _saved_config(Path(run_dir) / "config.json")
     elif preset in PRESETS:
         base = PRESETS[preset]
     else:
         raise ConfigError(f"unknown preset {preset!r}; presets: {', '.join(PRESETS)}")
     return base.replace(**overrides)
+
+
+def _saved_config(path: Path) -> TrainConfig:
+    try:
+        return TrainConfig.from_dict(json.loads(path.read_text()))
+    except ConfigError:
+        raise
+    except (ValueError, TypeError, KeyError, AttributeError) as e:  # torn, not JSON, or not a config
+        raise RunFolderError(f"{path} is damaged ({type(e).__name__}); cannot resume this run (train it again "
+                             "with --overwrite)") from None
 
 
 class EpochData:
@@ -410,26 +418,18 @@ def validate(checkpoint: Path, data_dir: str | os.PathLike, device: torch.device
     return summary(report)
 
 
-def _prepare_run_dir(run_dir: Path, resuming: bool, overwrite: bool) -> None:
+def _check_run_dir(run_dir: Path, resuming: bool, overwrite: bool) -> None:
+    """Refuse a run folder the job may not use. Writes nothing: every check of the job comes before
+    ``clear_run`` removes an old run."""
     if run_dir.exists() and not run_dir.is_dir():
         raise NotADirectoryError(f"{run_dir} exists and is not a folder")
     if resuming:
         if not run_dir.is_dir():
             raise FileNotFoundError(f"run folder {run_dir} does not exist; nothing to resume")
         return
-    if run_dir.is_dir() and any(run_dir.iterdir()):
-        if not overwrite:
-            raise FileExistsError(f"{run_dir} holds another run; pass --resume to continue it or --overwrite "
-                                  "to replace it")
-        for name in RUN_FILES:  # remove only what a run writes, never unknown files
-            p = run_dir / name
-            if p.is_dir():
-                for f in sorted(p.iterdir()):
-                    f.unlink()
-                p.rmdir()
-            elif p.exists():
-                p.unlink()
-    run_dir.mkdir(parents=True, exist_ok=True)
+    if run_dir.is_dir() and any(run_dir.iterdir()) and not overwrite:
+        raise FileExistsError(f"{run_dir} holds another run; pass --resume to continue it or --overwrite "
+                              "to replace it")
 
 
 def _checkpoint_to_resume(run_dir: Path, start_epoch: int | None) -> Path:
@@ -440,17 +440,15 @@ def _checkpoint_to_resume(run_dir: Path, start_epoch: int | None) -> Path:
         return run_dir / "latest.pt"
     path = ck_dir / f"epoch_{start_epoch:04d}.pt"
     if not path.is_file():
-        have = sorted(int(p.stem.split("_")[1]) for p in ck_dir.glob("epoch_*.pt")) if ck_dir.is_dir() else []
         raise CheckpointError(f"no checkpoint for epoch {start_epoch} in {ck_dir}; available epochs: "
-                              f"{', '.join(map(str, have)) or 'none'}")
+                              f"{', '.join(map(str, saved_epochs(run_dir))) or 'none'}")
     return path
 
 
-def _forget_metrics_after(path: Path, epoch: int) -> None:
-    """Going back to an earlier checkpoint: drop the metrics of the epochs about to be trained again."""
+def _forget_metrics_after(path: Path, records: list[dict[str, Any]]) -> None:
+    """Going back to an earlier checkpoint (or past a torn last line): keep only ``records``."""
     if path.is_file():
-        lines = [l for l in path.read_text().splitlines() if l.strip() and json.loads(l).get("epoch", 0) <= epoch]
-        atomic_write_bytes(path, "".join(l + "\n" for l in lines).encode())
+        atomic_write_bytes(path, "".join(json.dumps(r) + "\n" for r in records).encode())
 
 
 def train(config: TrainConfig, data_dir: str | os.PathLike, run_dir: str | os.PathLike, *,
@@ -470,13 +468,17 @@ def train(config: TrainConfig, data_dir: str | os.PathLike, run_dir: str | os.Pa
     except ValueError:
         raise GlyphSetError(f"{data_dir} holds {glyphs.image_size} px glyphs; the GAN needs a power of two >= 8 "
                             "(extract with --size 32, 64 or 128)") from None
-    _prepare_run_dir(run_dir, resuming, overwrite)
-    trainer = Trainer(config, glyphs, dev)
+    _check_run_dir(run_dir, resuming, overwrite)
+    trainer = Trainer(config, glyphs, dev)  # refuses a config this data cannot train (e.g. no writer left)
     if resuming:
         path = _checkpoint_to_resume(run_dir, start_epoch)
         trainer.load_state_dict(load_checkpoint(path, map_location=dev), str(path))
+        kept_metrics = [r for r in run_metrics(run_dir) if r.get("epoch", 0) <= trainer.epoch]
         log(f"resumed from {path} (epoch {trainer.epoch}, step {trainer.step_in_epoch})")
-        _forget_metrics_after(run_dir / "metrics.jsonl", trainer.epoch)
+        _forget_metrics_after(run_dir / "metrics.jsonl", kept_metrics)
+    else:
+        clear_run(run_dir)  # only now, when nothing is left to refuse the job
+    run_dir.mkdir(parents=True, exist_ok=True)
     atomic_write_json(run_dir / "config.json", config.to_dict())
     if config.eval_every and not config.val_writers:
         log(f"note: eval_every={config.eval_every} but the config keeps no validation writers; evaluation is skipped")

@@ -103,10 +103,10 @@ def extract(out: Path, size: int, classes: list[str] | None, writers: list[int] 
       ganmash data extract --out data/glyphs-eval --writers 13,17,20,34,41,49
       ganmash data extract --out data/homus --from-folders ~/HOMUS-classes --size 64
     """
-    from gan.files import prepare_output_dir
+    from gan.files import check_output_dir
     from symbol_sources import extract_from_folders, extract_glyph_set, load_muscima_pp, locate_muscima_pp
 
-    prepare_output_dir(out, overwrite)  # refuse early, before minutes of work
+    check_output_dir(out, overwrite)  # refuse early, before minutes of work; the set's save makes the folder
     if from_folders is not None:
         glyphs = extract_from_folders(from_folders, size=size, classes=classes, progress=True)
     else:

@@ -100,7 +100,8 @@ def to_musicxml(out: Path, collections: list[str], limit: int | None, seed: int,
     """
     import random
 
-    from symbol_sources.annotations import export_musicxml, select_tunes
+    from symbol_sources.annotations import select_tunes
+    from symbol_sources.musicxml_export import export_musicxml
 
     tunes, _ = select_tunes(collections, limit, random.Random(seed))
     record = export_musicxml(tunes, out, overwrite=overwrite, progress=True)

@@ -68,7 +68,8 @@ def info(cache_dir: Path | None) -> None:
 @cache.command()
 @cache_dir_option
 def clear(cache_dir: Path | None) -> None:
-    """Remove ganmash's caches (only files it knows it wrote; nothing else in the folder).
+    """Remove ganmash's caches (only files it knows it wrote; nothing else in the folder, and no temporary file
+    changed within the last hour: a job may be writing it).
 
     \b
     Example:

@@ -14,6 +14,7 @@ import click
 
 USER_ERROR_CLASSES: tuple[tuple[str, str], ...] = (
     ("gan.checkpoint", "CheckpointError"), ("gan.config", "ConfigError"), ("gan.glyphset", "GlyphSetError"),
+    ("gan.run_folder", "RunFolderError"),
     ("symbol_sources.locate", "DataNotFoundError"), ("symbol_sources.download", "DownloadError"),
     ("symbol_sources.muscima_pp", "MuscimaError"), ("symbol_sources.real_staves", "GoldError"),
     ("symbol_sources.staves", "StaffJobError"), ("symbol_sources.pages", "SmashcimaAssetsError"),
@@ -46,11 +47,15 @@ def one_line_errors(fn):
 
 
 def refuse_existing(out: Path, overwrite: bool) -> None:
-    """Every command's policy for a single output file: never replace one unless told to (checked before work)."""
+    """Every command's policy for a single output file: never replace one unless told to, and never find out
+    after the work that it cannot be written (checked before work)."""
     if out.is_dir():
         raise IsADirectoryError(f"{out} is a folder; give a file name")
     if out.exists() and not overwrite:
         raise FileExistsError(f"{out} exists; pass --overwrite to replace it")
+    from gan.files import check_can_create  # stdlib only: the CLI stays light
+
+    check_can_create(out)
 
 
 def exit_130_on_ctrl_c(how_to_continue: str):

@@ -78,6 +78,9 @@ def synthesize_pages(musicxml: Iterable[str | os.PathLike], out: str | os.PathLi
     from symbol_sources.staves import check_job_dir
 
     require_smashcima()
+    # what can be told without the assets first: the folder's own refusals, before minutes of asset extraction
+    check_job_dir(Path(out), None, resume=False, overwrite=overwrite or resume, command=COMMAND)
+    resolve_device(device)
     sources = [Path(p).resolve() for p in musicxml]
     scores = {str(p): load_musicxml(p) for p in sources}
     checkpoint = Path(checkpoint) if checkpoint is not None else default_checkpoint()
@@ -89,7 +92,7 @@ def synthesize_pages(musicxml: Iterable[str | os.PathLike], out: str | os.PathLi
                   precision=resolve_precision(precision, resolve_device(device)),
                   style_from=str(Path(style_from).resolve()) if style_from else None,
                   style_from_sha256=references_sha256(style_from) if style_from else "")
-    check_job_dir(Path(out), job, resume, overwrite, COMMAND)  # before minutes of asset extraction
+    check_job_dir(Path(out), job, resume, overwrite, COMMAND)  # the whole check, now that the job is known
     model = open_gan_model(checkpoint, assets, ratio=ratio, device=device, seed=seed, paper=job.paper,
                            cache_dir=cache_dir, bank_size=job.bank_size, precision=job.precision, style=job.style,
                            novel_scale=job.novel_scale, style_from=job.style_from)

@@ -11,6 +11,7 @@ import os
 import re
 import shutil
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,13 +26,18 @@ _SAFE_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 
 # (what it is, file-name pattern) of every cache ganmash writes into its cache folder; `cache clear` removes
 # these and nothing else. A leftover temporary file of an interrupted write starts with a dot.
+INTERRUPTED = "interrupted write"
+# A temporary file (or folder) changed within this time may belong to a job writing it right now: it is left
+# alone. A writer changes it with every write (a folder: something in it), and the slowest, Mashcima's page
+# pickle or Smashcima's glyph bundle, takes minutes; an hour without a change means its process is gone.
+IN_FLIGHT_SECONDS = 3600
 CACHE_KINDS: tuple[tuple[str, re.Pattern], ...] = (
     ("MUSCIMA++ pages, parsed (ganmash)", re.compile(r"^muscima-pp-[0-9a-f]{16}\.npz$")),
     ("MUSCIMA++ pages, pickled by Mashcima", re.compile(r"^mashcima-documents-[0-9a-f]{16}\.pkl$")),
     ("Mashcima page links (older: + pickle)", re.compile(r"^mashcima-[0-9a-f]{16}$")),
     ("glyph bank (generated glyphs)", re.compile(r"^glyph-bank-[0-9a-f]{16}$")),
     ("Smashcima assets (MUSCIMA++ link, glyph bundle)", re.compile(r"^smashcima-assets-[0-9a-f]{16}$")),
-    ("interrupted write", re.compile(r"^\.(muscima-pp-|mashcima-|glyph-bank-).*")),
+    (INTERRUPTED, re.compile(r"^\.(muscima-pp-|mashcima-|glyph-bank-).*")),
 )
 
 
@@ -48,16 +54,30 @@ def _size(path: Path) -> int:
     return sum(p.lstat().st_size for p in path.rglob("*") if p.is_symlink() or p.is_file())
 
 
+def _last_change(path: Path) -> float:
+    """The newest modification time of ``path`` and, for a folder, of everything in it (links not followed)."""
+    times = [path.lstat().st_mtime]
+    if path.is_dir() and not path.is_symlink():
+        times += [p.lstat().st_mtime for p in path.rglob("*")]
+    return max(times)
+
+
 def cache_entries(cache_dir: str | os.PathLike | None = None) -> list[CacheEntry]:
-    """The caches ganmash knows in ``cache_dir``, by name."""
+    """The caches ganmash knows in ``cache_dir``, by name; temporary files of writes still in flight (changed
+    within ``IN_FLIGHT_SECONDS``) are not among them."""
     folder = Path(cache_dir or default_cache_dir())
     if not folder.is_dir():
         return []
-    entries = []
+    entries, now = [], time.time()
     for path in sorted(folder.iterdir()):
         kind = next((k for k, pattern in CACHE_KINDS if pattern.match(path.name)), None)
-        if kind is not None:
-            entries.append(CacheEntry(kind, path, _size(path)))
+        try:
+            if kind == INTERRUPTED and now - _last_change(path) < IN_FLIGHT_SECONDS:
+                continue
+            if kind is not None:
+                entries.append(CacheEntry(kind, path, _size(path)))
+        except FileNotFoundError:  # its writer renamed or removed it just now
+            continue
     return entries
 
 

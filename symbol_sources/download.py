@@ -10,6 +10,8 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from gan.files import check_replaceable_folder, replace_folder
+
 # The URL Mashcima's Config.download_muscima_pp uses.
 MUSCIMA_PP_URL = "https://lindat.mff.cuni.cz/repository/xmlui/bitstream/handle/11372/LRT-2372/MUSCIMA-pp_v1.0.zip"
 
@@ -38,11 +40,14 @@ def download_muscima_pp(dest: str | os.PathLike, url: str = MUSCIMA_PP_URL, over
                         progress: bool = True) -> Path:
     """Download and unpack MUSCIMA++ v1.0 so that ``dest`` is the ``v1.0`` folder.
 
-    Everything happens in a temporary folder beside ``dest``; ``dest`` appears only when complete.
+    Everything happens in a temporary folder beside ``dest``; ``dest`` appears only when complete, and an old
+    one (``overwrite``) goes only once the new one is in place. A ``dest`` that is a link (``make data`` links
+    the shared copy) is refused before anything is downloaded.
     """
     dest = Path(dest)
-    if dest.exists() and not overwrite:
+    if (dest.exists() or dest.is_symlink()) and not overwrite:
         raise FileExistsError(f"{dest} already exists; pass --overwrite to download again")
+    check_replaceable_folder(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=".muscima-pp-download-", dir=dest.parent))
     try:
@@ -56,9 +61,6 @@ def download_muscima_pp(dest: str | os.PathLike, url: str = MUSCIMA_PP_URL, over
         found = [p.parent.parent for p in (work / "unpacked").rglob("cropobjects_withstaff") if p.is_dir()]
         if not found:
             raise DownloadError(f"the archive from {url} holds no data/cropobjects_withstaff folder")
-        if dest.exists():
-            shutil.rmtree(dest)
-        os.replace(found[0], dest)
-        return dest
+        return replace_folder(found[0], dest)
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -18,6 +18,7 @@ import tempfile
 from pathlib import Path
 from typing import Iterable
 
+from gan.files import replace_folder
 from gan.provenance import file_sha256
 
 from symbol_sources.extract import EVALUATION_WRITERS, chosen_writers
@@ -32,13 +33,19 @@ def _linked_pages(root: Path, pages: list[Path], cache_dir: Path) -> Path:
         return folder
     cache_dir.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".mashcima-", dir=cache_dir))
-    (tmp / CROP_OBJECT_DIR).mkdir(parents=True)
-    for p in pages:
-        (tmp / CROP_OBJECT_DIR / p.name).symlink_to(p.resolve())
     try:
-        os.replace(tmp, folder)
-    except OSError:  # another process made it first
-        shutil.rmtree(tmp, ignore_errors=True)
+        (tmp / CROP_OBJECT_DIR).mkdir(parents=True)
+        for p in pages:
+            (tmp / CROP_OBJECT_DIR / p.name).symlink_to(p.resolve())
+        try:
+            os.rename(tmp, folder)
+        except OSError:
+            # A complete folder another process made first is kept: a run may be reading through it. Only an
+            # incomplete one (no crop-object folder: damaged) is replaced, and never lost before the new is in place.
+            if not (folder / CROP_OBJECT_DIR).is_dir():
+                replace_folder(tmp, folder)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)  # gone already when it became the folder
     return folder
 
 

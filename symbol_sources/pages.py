@@ -10,25 +10,24 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import warnings
+import sys
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
-import cv2
 import numpy as np
 from tqdm import tqdm
 
 from gan.files import append_jsonl, atomic_write_bytes
 from symbol_sources.staves import (LEGACY_BANK_SIZE, MANIFEST, StaffJobError, check_count_seed_ratio, check_glyph_draws,
-                                   check_job_dir, read_manifest,
-                                   start_job_dir)
+                                   check_job_dir, encode_png, read_manifest, start_job_dir)
 
 PAGES = "pages"
 MUNG = "mung"
 COMMAND = "synthesize-pages"
 MUSICXML_SUFFIXES = (".musicxml", ".xml")
+# The names a job writes into PAGES and MUNG (scene-page): only these go when a job starts over.
 
 
 class PageJobError(StaffJobError):
@@ -104,8 +103,14 @@ def musicxml_files(files: list[str | os.PathLike] = (), folder: str | os.PathLik
     return [p.resolve() for p in paths]
 
 
-def load_musicxml(path: str | os.PathLike):
-    """The Smashcima ``Score`` of a MusicXML file, or a one-line error naming the file."""
+def _stderr(message: str) -> None:
+    # not warnings.warn: Smashcima's imports (augraphy) switch every warning off for the whole process
+    print(f"ganmash: {message}", file=sys.stderr)
+
+
+def load_musicxml(path: str | os.PathLike, log: Callable[[str], None] = _stderr):
+    """The Smashcima ``Score`` of a MusicXML file, or a one-line error naming the file. Notes that state no stem
+    direction get one (Smashcima cannot infer it), said in ``log``."""
     from smashcima.loading import load_score
 
     path = Path(path)
@@ -115,6 +120,7 @@ def load_musicxml(path: str | os.PathLike):
         data = path.read_bytes().decode("utf-8")
     except (UnicodeDecodeError, OSError) as e:
         raise PageJobError(f"cannot read MusicXML file {path} ({type(e).__name__})") from None
+    data = _with_stems(data, path, log)
     try:
         score = load_score(data=data, format=".musicxml")
     except Exception as e:  # noqa: BLE001 - Smashcima's loader signals bad input with bare asserts and Exception
@@ -126,12 +132,28 @@ def load_musicxml(path: str | os.PathLike):
     return score
 
 
+def _with_stems(data: str, path: Path, log: Callable[[str], None]) -> str:
+    """``data`` with a stem direction on every note that lacks one, or a one-line error saying what is missing."""
+    from symbol_sources.musicxml_export import notes_without_stems, with_stem_directions
+
+    missing = notes_without_stems(data)
+    if not missing:
+        return data
+    try:
+        data = with_stem_directions(data)
+    except Exception as e:  # noqa: BLE001 - music21 fails on odd files in many ways
+        raise PageJobError(f"{path}: {missing} notes have no <stem> direction, which Smashcima cannot infer, and "
+                           f"music21 cannot read the file to add them ({type(e).__name__}); give each note "
+                           "<stem>up</stem> or <stem>down</stem>") from None
+    log(f"{path}: {missing} notes state no stem direction; drawn down from the middle line up, else up")
+    return data
+
+
 def page_png(bgra: np.ndarray) -> bytes:
     """A rendered page (BGRA) flattened onto white, as PNG."""
     alpha = bgra[:, :, 3:4].astype(np.float32) / 255
     bgr = np.round(bgra[:, :, :3] * alpha + 255 * (1 - alpha)).astype(np.uint8)
-    ok, png = cv2.imencode(".png", bgr)
-    return png.tobytes()
+    return encode_png(bgr)
 
 
 def render_scene(model, job: PageJob, i: int, score) -> tuple[dict[str, Any], list[tuple[str, bytes]]]:
@@ -156,22 +178,27 @@ def render_scene(model, job: PageJob, i: int, score) -> tuple[dict[str, Any], li
 
 
 def synthesize_pages(model, job: PageJob, out: str | os.PathLike, resume: bool = False, overwrite: bool = False,
-                     progress: bool = True, scores: dict[str, Any] | None = None) -> dict[str, int]:
+                     progress: bool = True, scores: dict[str, Any] | None = None,
+                     log: Callable[[str], None] = _stderr) -> dict[str, int]:
     """Render the job's scenes into ``out``; returns counts of written and skipped scenes, pages, and scenes
     already done. ``model`` is a ``GanHandwrittenModel`` (or any ``OfflineHandwrittenModel``); ``scores`` the
-    parsed sources (parsed here when not given: every source is read before ``out`` is touched)."""
+    parsed sources (parsed here when not given: every source is read before ``out`` is touched). Each skipped
+    scene's reason goes to ``log``."""
     out = Path(out)
     done = check_job_dir(out, job, resume, overwrite, COMMAND)
     fresh, done = done is None, done or set()
     todo = [i for i in range(job.scenes) if i not in done]
-    scores = scores if scores is not None else {s: load_musicxml(s) for s in job.sources}
+    scores = scores if scores is not None else {s: load_musicxml(s, log) for s in job.sources}
+    # --overwrite, every input checked: the old job's pages go, so none passes for this one's
     start_job_dir(out, job, fresh, folders=(PAGES, MUNG))
+    first_error = None
     for i in tqdm(todo, unit="scene", desc="pages", disable=not progress):
         try:
             record, files = render_scene(model, job, i, scores[job.source(i)])
         except Exception as e:  # noqa: BLE001 - Smashcima signals unsupported notation with bare asserts and more
             error = f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
-            warnings.warn(f"skipped scene {i}: Smashcima cannot render {job.source(i)} ({error})")
+            first_error = first_error or f"scene {i}: {error}"
+            log(f"skipped scene {i}: Smashcima cannot render {job.source(i)} ({error})")
             append_jsonl(out / MANIFEST, {"index": i, "source": job.source(i), "seed": job.scene_seed(i),
                                           "skipped": True, "error": error})
             continue
@@ -183,5 +210,5 @@ def synthesize_pages(model, job: PageJob, out: str | os.PathLike, resume: bool =
     stats = {"written": sum("pages" in r for r in new), "skipped": sum(bool(r.get("skipped")) for r in new),
              "pages": sum(len(r.get("pages", ())) for r in new), "already_done": len(done & set(range(job.scenes)))}
     if stats["skipped"] and not stats["written"] and not stats["already_done"]:
-        raise PageJobError(f"Smashcima rendered none of the {stats['skipped']} scenes (see the warnings above)")
+        raise PageJobError(f"Smashcima rendered none of the {stats['skipped']} scenes (the first, {first_error})")
     return stats

@@ -174,7 +174,9 @@ def test_to_musicxml_writes_one_file_per_part_with_stems_and_system_breaks_and_n
     for name in sources["files"]:
         part = converter.parse(out / name, forceSource=True).parts[0]
         notes = list(part.recurse().notes)
-        assert notes and all(n.stemDirection in ("up", "down") for n in notes)  # Smashcima infers no stems
+        assert notes and all(n.stemDirection in ("up", "down") for n in notes  # Smashcima infers no stems
+                             if n.duration.type not in ("whole", "breve"))
+        assert all(n.stemDirection in (None, "unspecified") for n in notes if n.duration.type == "whole")
         assert not any(n.duration.isGrace for n in notes)
         systems.append((len(notes), len(part.recurse().getElementsByClass(layout.SystemLayout))))
     # long tunes are broken into systems (else Smashcima draws a tune on one staff, off the page)
@@ -218,3 +220,74 @@ def test_mix_cli_refuses_a_source_line_mashcima_rejects_and_writes_nothing(tmp_p
     r = CliRunner().invoke(main, ["annotations", "mix", str(source), "--out", str(tmp_path / "m.txt")])
     assert r.exit_code == 1 and isinstance(r.exception, SystemExit), r.output
     assert "src.txt line 2: " in r.output and not (tmp_path / "m.txt").exists()
+
+
+def test_to_musicxml_overwrite_onto_a_link_is_one_line_and_keeps_what_it_points_to(tmp_path):
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (shared / "tune.musicxml").write_text("theirs")
+    (tmp_path / "scores").symlink_to(shared)
+    args = ["annotations", "to-musicxml", "--out", str(tmp_path / "scores"), "--collections", "miscFolk",
+            "--limit", "1", "--overwrite"]
+    res = CliRunner().invoke(main, args)
+    assert res.exit_code == 1 and isinstance(res.exception, SystemExit), (res.output, res.exception)
+    assert res.output.strip().splitlines() == [f"Error: {tmp_path / 'scores'} is a link to {shared}; refusing to "
+                                               "replace a link (remove it, or choose another destination)"]
+    assert (tmp_path / "scores").is_symlink() and (shared / "tune.musicxml").read_text() == "theirs"
+
+
+def test_an_export_that_fails_keeps_the_old_folder(tmp_path):
+    from symbol_sources.annotations import AnnotationsError, Tune
+    from symbol_sources.musicxml_export import export_musicxml
+
+    out = tmp_path / "scores"
+    out.mkdir()
+    (out / "old.musicxml").write_text("old")
+    no_notes = Tune("miscFolk", "miscFolk/x.abc#X:1", "x.abc", abc="X:1\nT:empty\nK:C\n")
+    with pytest.raises(AnnotationsError, match="no tune could be exported"):  # after the temporary folder was made
+        export_musicxml([no_notes], out, overwrite=True)
+    assert [p.name for p in tmp_path.iterdir()] == ["scores"] and (out / "old.musicxml").read_text() == "old"
+
+
+@pytest.mark.parametrize("command", ["from-corpus", "mix"])
+def test_an_out_that_cannot_be_written_is_refused_before_any_work(tmp_path, command):
+    (tmp_path / "notes").write_text("mine")  # a file where --out needs a folder
+    out = tmp_path / "notes" / "train.txt"
+    source = tmp_path / "source.txt"
+    source.write_text(REAL_LINES[1] + "\n")
+    args = (["annotations", "from-corpus", "--collections", "miscFolk", "--limit", "1", "--gold", str(_gold(tmp_path))]
+            if command == "from-corpus" else ["annotations", "mix", str(source)])
+    res = CliRunner().invoke(main, args + ["--out", str(out)])
+    assert res.exit_code == 1 and isinstance(res.exception, SystemExit), (res.output, res.exception)
+    assert res.output.strip().splitlines() == [f"Error: cannot create {out}: {tmp_path / 'notes'} is not a folder"]
+    assert (tmp_path / "notes").read_text() == "mine"
+
+
+STEMLESS_MUSICXML = """<?xml version="1.0" encoding="UTF-8"?>
+<score-partwise version="4.0">
+  <part-list><score-part id="P1"><part-name>Voice</part-name></score-part></part-list>
+  <part id="P1"><measure number="1">
+    <attributes><divisions>1</divisions><time><beats>4</beats><beat-type>4</beat-type></time>
+      <clef><sign>G</sign><line>2</line></clef></attributes>
+    <note><pitch><step>C</step><octave>5</octave></pitch><duration>1</duration><type>quarter</type></note>
+    <note><pitch><step>E</step><octave>4</octave></pitch><duration>1</duration><type>quarter</type></note>
+    <note><pitch><step>G</step><octave>4</octave></pitch><duration>1</duration><type>quarter</type><stem>down</stem></note>
+    <note><rest/><duration>1</duration><type>quarter</type></note>
+  </measure><measure number="2">
+    <note><pitch><step>D</step><octave>5</octave></pitch><duration>4</duration><type>whole</type></note>
+  </measure></part>
+</score-partwise>
+"""
+
+
+def test_stem_directions_are_added_where_a_user_file_lacks_them_and_nowhere_else():
+    from music21 import converter
+
+    from symbol_sources.musicxml_export import notes_without_stems, with_stem_directions
+
+    assert notes_without_stems(STEMLESS_MUSICXML) == 2  # not the stated one, the rest or the whole note
+    stemmed = with_stem_directions(STEMLESS_MUSICXML)
+    assert notes_without_stems(stemmed) == 0
+    notes = list(converter.parseData(stemmed, format="musicxml").recurse().notes)
+    # C5 above the middle line: down; E4 below: up; the stated G4 keeps its down; the whole note gets none
+    assert [n.stemDirection for n in notes] == ["down", "up", "down", "unspecified"]

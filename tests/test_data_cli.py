@@ -65,7 +65,7 @@ def test_unwritable_output_folder(run, muscima_root, tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("")
     _one_line_error(run("data", "extract", "--muscima-pp", muscima_root, "--out", blocker / "sub"),
-                    "cannot create output folder")
+                    f"cannot create {blocker / 'sub'}: {blocker} is not a folder")
 
 
 def test_show_on_a_folder_that_is_not_a_glyph_set(run, tmp_path):
@@ -105,3 +105,9 @@ def test_show_on_labels_beyond_the_classes_is_one_line(run, damaged_glyph_set, t
 def test_show_refuses_a_seed_numpy_cannot_take(run, damaged_glyph_set, tmp_path):
     r = run("data", "show", damaged_glyph_set, "--out", tmp_path / "s.png", "--seed", -1)
     assert r.exit_code == 2 and "Invalid value for '--seed'" in r.output and not (tmp_path / "s.png").exists()
+
+
+def test_extract_with_a_bad_class_creates_no_output_folder(run, muscima_root, tmp_path):
+    _one_line_error(run("data", "extract", "--muscima-pp", muscima_root, "--out", tmp_path / "new",
+                        "--classes", "notehead"), "unknown class 'notehead'")
+    assert not (tmp_path / "new").exists()  # refused inputs write nothing

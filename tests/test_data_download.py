@@ -62,3 +62,51 @@ def test_existing_dataset_is_not_overwritten(tmp_path):
     (tmp_path / "v1.0").mkdir()
     with pytest.raises(FileExistsError, match="--overwrite"):
         download_muscima_pp(tmp_path / "v1.0", url="http://127.0.0.1:9/x.zip", progress=False)
+
+
+def test_overwrite_keeps_the_old_dataset_until_the_new_one_is_complete(server, muscima_root, tmp_path):
+    www, url = server
+    dest = tmp_path / "data" / "v1.0"
+    dest.mkdir(parents=True)
+    (dest / "old.txt").write_text("old")
+    with pytest.raises(DownloadError, match="404"):
+        download_muscima_pp(dest, url=f"{url}/nope.zip", overwrite=True, progress=False)
+    assert (dest / "old.txt").read_text() == "old"  # a failed download loses nothing
+    _official_layout_zip(www / "m.zip", muscima_root)
+    download_muscima_pp(dest, url=f"{url}/m.zip", overwrite=True, progress=False)
+    assert not (dest / "old.txt").exists() and len(load_muscima_pp(dest, use_cache=False).documents) == 1
+    assert [p.name for p in dest.parent.iterdir()] == ["v1.0"]  # the old copy set aside is gone too
+
+
+def test_overwrite_onto_a_link_is_one_line_before_anything_is_downloaded(muscima_root, tmp_path):
+    from click.testing import CliRunner
+
+    from ganwriting_mashcima.cli import main
+
+    www, requested = tmp_path / "www", []
+    www.mkdir()
+    _official_layout_zip(www / "m.zip", muscima_root)
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, fmt, *args):
+            requested.append(fmt % args)
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler, directory=str(www)))
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    shared = tmp_path / "shared" / "v1.0"
+    shared.mkdir(parents=True)
+    (shared / "page.xml").write_text("shared")
+    link = tmp_path / "data" / "v1.0"  # what `make data` makes
+    link.parent.mkdir()
+    link.symlink_to(shared)
+    try:
+        res = CliRunner().invoke(main, ["data", "download", "--dest", str(link), "--overwrite",
+                                        "--url", f"http://127.0.0.1:{httpd.server_address[1]}/m.zip"])
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert res.exit_code == 1 and isinstance(res.exception, SystemExit), (res.output, res.exception)
+    assert res.output.strip().splitlines() == [f"Error: {link} is a link to {shared}; refusing to replace a link "
+                                               "(remove it, or choose another destination)"]
+    assert requested == []  # refused before the download, not after it
+    assert link.is_symlink() and (shared / "page.xml").read_text() == "shared"

@@ -100,3 +100,34 @@ def test_from_folders_reads_classes_and_drops_empty_degenerate_and_duplicate(tmp
 def test_from_folders_without_class_folders_is_a_clear_error(tmp_path):
     with pytest.raises(MuscimaError, match="no class sub-folders"):
         extract_from_folders(tmp_path)
+
+
+def test_a_save_that_fails_midway_leaves_the_old_set_whole(tmp_path):
+    """The new glyphs.npz fits under a file-size limit, its manifest (a row per glyph) does not: the save fails
+    after the archive is written, as a crash would. The folder must still be the old set, both files of it."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from gan.synthetic import toy_glyph_set
+
+    repo = Path(__file__).resolve().parent.parent
+    old = toy_glyph_set(n_classes=2, n_writers=2, per_cell=2, image_size=8).save(tmp_path / "set")
+    code = f"""
+import resource, signal
+import numpy as np
+from gan.glyphset import GlyphSet
+n = 3000
+new = GlyphSet(np.zeros((n, 8, 8), np.uint8), np.zeros(n, np.int64), ("a",), np.ones(n, np.int32),
+               np.ones(n, np.int32), np.full((n, 2), 8, np.int32))
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+resource.setrlimit(resource.RLIMIT_FSIZE, (20000, resource.RLIM_INFINITY))
+new.save({str(old)!r})
+"""
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=repo,
+                         env={**os.environ, "PYTHONPATH": str(repo)})
+    assert res.returncode != 0 and "File too large" in res.stderr, res.stderr
+    back = GlyphSet.load(old)
+    assert len(back.images) == 8 and back.image_size == 8  # the old set, archive and manifest together
+    assert [p.name for p in tmp_path.iterdir()] == ["set"]  # no half-written set beside it

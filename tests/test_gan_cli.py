@@ -53,6 +53,77 @@ def test_start_epoch_that_does_not_exist_lists_the_existing(glyph_dir, run_dir):
     _one_line_error(result, "no checkpoint for epoch 5 .*available epochs: 1$")
 
 
+def _copy_of(run_dir, tmp_path):
+    import shutil
+
+    return shutil.copytree(run_dir, tmp_path / "run")
+
+
+def _contents(run):
+    return {p.relative_to(run).as_posix(): p.read_bytes() for p in sorted(run.rglob("*")) if p.is_file()}
+
+
+def test_overwrite_with_every_writer_for_validation_is_refused_before_the_old_run_is_deleted(glyph_dir, run_dir,
+                                                                                            tmp_path):
+    run = _copy_of(run_dir, tmp_path)
+    before = _contents(run)
+    result = CliRunner().invoke(train, ["--data", str(glyph_dir), "--out", str(run), *SMOKE, "--overwrite",
+                                        "--val-writers", "1,2", "--device", "cpu"])
+    _one_line_error(result, "every writer of this glyph set is a validation writer")
+    assert _contents(run) == before  # latest.pt, checkpoints/, samples/, metrics.jsonl: all still there
+
+
+def test_resume_past_a_torn_last_metrics_line_drops_only_that_line(glyph_dir, run_dir, tmp_path):
+    run = _copy_of(run_dir, tmp_path)
+    complete = (run / "metrics.jsonl").read_text()
+    (run / "metrics.jsonl").write_text(complete + '{"epoch": 2, "d": 0.1')  # killed mid-append
+    result = CliRunner().invoke(train, ["--data", str(glyph_dir), "--out", str(run), "--resume", "--device", "cpu"])
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert (run / "metrics.jsonl").read_text() == complete
+
+
+def test_resume_with_a_damaged_metrics_line_is_one_line_and_keeps_the_run(glyph_dir, run_dir, tmp_path):
+    run = _copy_of(run_dir, tmp_path)
+    lines = (run / "metrics.jsonl").read_text().splitlines(keepends=True)
+    (run / "metrics.jsonl").write_text(lines[0][:10] + "\n" + "".join(lines[1:]))
+    _assert_resume_refused(glyph_dir, run, r"metrics.jsonl line 1 is not a JSON record; the file is damaged")
+
+
+def test_resume_with_a_damaged_config_is_one_line_and_keeps_the_run(glyph_dir, run_dir, tmp_path):
+    run = _copy_of(run_dir, tmp_path)
+    (run / "config.json").write_text('{"preset": "cpu-smo')
+    _assert_resume_refused(glyph_dir, run, r"config.json is damaged \(JSONDecodeError\); cannot resume")
+
+
+def _assert_resume_refused(glyph_dir, run, pattern):
+    before = _contents(run)
+    result = CliRunner().invoke(train, ["--data", str(glyph_dir), "--out", str(run), "--resume", "--device", "cpu"])
+    _one_line_error(result, pattern)
+    assert _contents(run) == before  # nothing of the run changed or went
+
+
+def test_a_stray_file_among_the_checkpoints_is_not_taken_for_an_epoch(glyph_dir, run_dir, tmp_path):
+    run = _copy_of(run_dir, tmp_path)
+    (run / "checkpoints" / "epoch_best.pt").write_bytes(b"mine")
+    result = CliRunner().invoke(train, ["--data", str(glyph_dir), "--out", str(run), "--start-epoch", "5"])
+    _one_line_error(result, "no checkpoint for epoch 5 .*available epochs: 1$")
+    assert (run / "checkpoints" / "epoch_best.pt").read_bytes() == b"mine"
+
+
+def test_choosing_a_checkpoint_reads_past_a_torn_last_line_and_a_stray_file(run_dir, tmp_path, monkeypatch):
+    import sys
+
+    from experiments import choose_checkpoint
+
+    run = _copy_of(run_dir, tmp_path)
+    with open(run / "metrics.jsonl", "a") as f:
+        f.write('{"epoch": 2, "eval": {"recall_pix')  # the run is writing its next line right now
+    (run / "checkpoints" / "epoch_best.pt").write_bytes(b"mine")
+    monkeypatch.setattr(sys, "argv", ["choose_checkpoint", str(run)])
+    with pytest.raises(SystemExit, match="has no validation measures for a saved checkpoint"):  # it kept none
+        choose_checkpoint.main()
+
+
 @pytest.mark.skipif(torch.cuda.is_available(), reason="tests the error when CUDA is absent")
 def test_cuda_asked_but_absent_is_a_one_line_error(glyph_dir, tmp_path):
     result = CliRunner().invoke(train, ["--data", str(glyph_dir), "--out", str(tmp_path / "r"), *SMOKE,

@@ -149,6 +149,20 @@ def test_another_runs_folder_is_refused_without_resume_or_overwrite(glyph_dir, t
     assert len((run / "metrics.jsonl").read_text().splitlines()) == 2  # pretraining + epoch 1: the old run's are gone
 
 
+def test_overwrite_removes_only_the_files_a_run_writes(glyph_dir, tmp_path):
+    run = tmp_path / "run"
+    train(TINY.replace(epochs=2), glyph_dir, run, progress=False, log=lambda s: None)
+    (run / "checkpoints" / "kept").mkdir()  # the user's: a folder of picked checkpoints, a note
+    (run / "checkpoints" / "kept" / "epoch_0002.pt").write_bytes((run / "checkpoints" / "epoch_0002.pt").read_bytes())
+    (run / "samples" / "notes.txt").write_text("epoch 2 looks best")
+    (run / "README").write_text("mine")
+    train(TINY.replace(epochs=1), glyph_dir, run, overwrite=True, progress=False, log=lambda s: None)
+    assert sorted(p.name for p in (run / "checkpoints").iterdir()) == ["epoch_0001.pt", "kept"]  # old epoch 2 gone
+    assert (run / "checkpoints" / "kept" / "epoch_0002.pt").is_file()
+    assert sorted(p.name for p in (run / "samples").iterdir()) == ["epoch_0001.png", "notes.txt"]
+    assert (run / "README").read_text() == "mine"
+
+
 def test_start_epoch_without_that_checkpoint_lists_the_existing_ones(glyph_dir, tmp_path):
     run = tmp_path / "run"
     train(TINY.replace(epochs=2), glyph_dir, run, progress=False, log=lambda s: None)

@@ -3,6 +3,7 @@ extracted in seconds), one tiny MusicXML score. Skipped where the smashcima extr
 from __future__ import annotations
 
 import json
+import re
 import socket
 import urllib.request
 from pathlib import Path
@@ -277,3 +278,66 @@ def test_a_corpus_tune_exported_to_musicxml_renders_into_pages(mini_mpp, assets_
     record, = [json.loads(line) for line in (out / "manifest.jsonl").read_text().splitlines()]
     assert not record.get("skipped"), record.get("error")
     assert record["generated"] > 0 and record["pages"]
+
+
+def _pages(args, out, mini_mpp, assets_cache):
+    return CliRunner().invoke(main, ["synthesize-pages", *args, "--ratio", "0", "--out", str(out), "--muscima-pp",
+                                     str(mini_mpp), "--cache-dir", str(assets_cache), "--device", "cpu"])
+
+
+def test_a_score_without_stem_directions_gets_them_and_renders_as_with_them(mini_mpp, assets_cache, score_file,
+                                                                            tmp_path):
+    import cv2
+
+    stemless = tmp_path / "stemless.musicxml"
+    stemless.write_text(re.sub(r"<stem>\w+</stem>", "", TINY_MUSICXML))  # as some notation programs export
+    stated = _pages(["--musicxml", str(score_file)], tmp_path / "stated", mini_mpp, assets_cache)
+    added = _pages(["--musicxml", str(stemless)], tmp_path / "added", mini_mpp, assets_cache)
+    assert stated.exit_code == 0 and added.exit_code == 0, added.output
+    assert "stemless.musicxml: 6 notes state no stem direction" in added.output  # the whole note needs none
+    page = "pages/000000-1.png"
+    assert np.array_equal(cv2.imread(str(tmp_path / "stated" / page)), cv2.imread(str(tmp_path / "added" / page)))
+
+
+def test_every_skipped_scene_says_why(mini_mpp, assets_cache, tmp_path):
+    """Run as a user runs it, in a process of its own: pytest's warning filters would hide that Smashcima's
+    imports (augraphy) switch every warning off."""
+    import os
+    import subprocess
+    import sys
+
+    repo = Path(__file__).resolve().parent.parent
+    unsupported = tmp_path / "sixty-fourth.musicxml"
+    unsupported.write_text(TINY_MUSICXML.replace("<type>eighth</type>", "<type>64th</type>"))  # Smashcima has no flag
+    result = subprocess.run(
+        [sys.executable, "-m", "ganwriting_mashcima.cli", "synthesize-pages", "--musicxml", str(unsupported),
+         "--count", "2", "--ratio", "0", "--out", str(tmp_path / "pages"), "--muscima-pp", str(mini_mpp),
+         "--cache-dir", str(assets_cache), "--device", "cpu"],
+        capture_output=True, text=True, cwd=repo, env={**os.environ, "PYTHONPATH": str(repo)})
+    assert result.returncode == 1, result.stderr
+    for i in (0, 1):
+        assert f"skipped scene {i}: Smashcima cannot render {unsupported} (KeyError: 'smufl::flag64thUp')" \
+            in result.stderr
+    assert result.stderr.strip().splitlines()[-1] == ("Error: Smashcima rendered none of the 2 scenes (the first, "
+                                                      "scene 0: KeyError: 'smufl::flag64thUp')")
+
+
+def test_overwrite_with_a_bad_score_keeps_the_old_pages(mini_mpp, assets_cache, score_file, tmp_path):
+    out = tmp_path / "pages"
+    assert _pages(["--musicxml", str(score_file)], out, mini_mpp, assets_cache).exit_code == 0
+    before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    bad = tmp_path / "bad.musicxml"
+    bad.write_text("<score-partwise><part-list></part-list>")  # cut short
+    result = _pages(["--musicxml", str(bad), "--overwrite"], out, mini_mpp, assets_cache)
+    assert result.exit_code == 1 and result.output.strip().splitlines()[-1].startswith("Error: ")
+    assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+
+
+def test_overwrite_with_fewer_scenes_leaves_no_page_of_the_old_job(mini_mpp, assets_cache, score_file, tmp_path):
+    out = tmp_path / "pages"
+    assert _pages(["--musicxml", str(score_file), "--count", "2"], out, mini_mpp, assets_cache).exit_code == 0
+    (out / "pages" / "cover.png").write_bytes(b"mine")
+    result = _pages(["--musicxml", str(score_file), "--count", "1", "--overwrite"], out, mini_mpp, assets_cache)
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (out / "pages").iterdir()) == ["000000-1.png", "cover.png"]
+    assert sorted(p.name for p in (out / "mung").iterdir()) == ["000000-1.xml"]

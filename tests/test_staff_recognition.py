@@ -308,6 +308,28 @@ def test_a_run_differing_in_real_classes_reuses_ratio_zero_from_another_folder(s
     assert len(list((root / "work").glob("ratio_1.00-*-real*"))) == 1  # its staves are rendered apart
 
 
+def test_overwrite_to_rescore_on_another_gold_keeps_the_recognisers_and_their_training_log(
+        smoke_benchmark, real_repository, smoke_checkpoint, muscima_root):
+    import shutil
+
+    from experiments.staff_benchmark import run_staff_benchmark
+
+    root, first, _ = smoke_benchmark
+    out = shutil.copytree(root / "out", root / "regold")
+    (out / "notes.txt").write_text("mine")
+    recognisers = {p.name: p.read_bytes() for p in out.glob("recognizer_*.pt")}
+    log = (out / "metrics.jsonl").read_text()
+    header, *rows = GOLD.read_text().splitlines()
+    gold = root / "writer13.tsv"
+    gold.write_text("\n".join([header] + [r for r in rows if r.startswith("13\t")]) + "\n")
+    config = tiny_config(checkpoint=str(smoke_checkpoint)).replace(gold=str(gold))  # another config, same training
+    results = run_staff_benchmark(config, out, root / "work", muscima_root, device="cpu", progress=False,
+                                  log=lambda s: None, real_repository=real_repository, overwrite=True)
+    assert results["gold_writers"] == [13] and results["staves_scored"] < first["staves_scored"]
+    assert {p.name: p.read_bytes() for p in out.glob("recognizer_*.pt")} == recognisers  # none retrained
+    assert (out / "metrics.jsonl").read_text() == log and (out / "notes.txt").read_text() == "mine"
+
+
 def test_the_committed_staff_results_keep_their_recognisers_keys(monkeypatch):
     from experiments.staff_benchmark import StaffBenchConfig
     from experiments.staff_recognizer import load_recognizer

@@ -37,6 +37,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from gan.checkpoint import GlyphSampler, load_checkpoint, load_generator
+from gan.device import resolve_device
 from gan.files import atomic_write
 from gan.glyphset import GlyphSet, GlyphSetError
 from gan.measures import kid, pixel_features, variety_report, writer_retrieval
@@ -410,8 +411,6 @@ def evaluate(checkpoint: str | os.PathLike, train_data_dir: str | os.PathLike,
     """Measure a checkpoint's EMA generator on a split (``val``: its validation writers, from ``train_data_dir``;
     ``test``: the evaluation writers in ``eval_data_dir``). Classifiers of real data are cached in
     ``train_data_dir``."""
-    from gan.training import resolve_device
-
     dev = resolve_device(device)
     glyphs = GlyphSet.load(train_data_dir)
     eval_set = GlyphSet.load(eval_data_dir) if eval_data_dir is not None and split == "test" else None

@@ -363,7 +363,7 @@ def open_mixed_repository(checkpoint: str | os.PathLike, muscima_pp: str | os.Pa
     the checkpoint's content, so the next run with the same GAN and seed makes none of them again.
     """
     from gan import load_generator, resolve_device
-    from gan.provenance import file_sha256
+    from gan import file_sha256
     from symbol_sources.caches import GlyphBankCache
     from symbol_sources.mashcima_repository import build_mashcima_repository
 

@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from gan.files import append_jsonl, atomic_write_bytes
+from gan import append_jsonl, atomic_write_bytes
 from symbol_sources.staves import (MANIFEST, StaffJobError, check_count_seed_ratio, check_job_dir, read_manifest,
                                    start_job_dir)
 
@@ -32,11 +32,6 @@ MUSICXML_SUFFIXES = (".musicxml", ".xml")
 
 class PageJobError(StaffJobError):
     """A page-synthesis job that cannot run as asked (one-line message)."""
-
-
-class SmashcimaAssetsError(RuntimeError):
-    """A Smashcima asset bundle that is missing and may not be downloaded (one-line message). Defined here, not
-    in ``smashcima_assets``, so the CLI can name it without Smashcima installed."""
 
 
 @dataclass(frozen=True)

@@ -234,7 +234,7 @@ def open_gan_model(checkpoint: str | os.PathLike, assets: OfflineAssetRepository
     model on new assets extracts Smashcima's MUSCIMA++ glyph bundle (minutes, once).
     """
     from gan import load_generator, resolve_device
-    from gan.provenance import file_sha256
+    from gan import file_sha256
     from symbol_sources.caches import GlyphBankCache
 
     if not 0.0 <= ratio <= 1.0:

@@ -105,15 +105,17 @@ class StaffBenchConfig:
     def replace(self, **overrides: Any) -> "StaffBenchConfig":
         return dataclasses.replace(self, **{k: v for k, v in overrides.items() if v is not None})
 
-    def training_key(self, ratio: float, seed: int) -> str:
+    def training_key(self, ratio: float, seed: int, annotations_sha256: str | None = None) -> str:
         """What decides one recogniser: a saved file with this key is reused, not retrained. The GAN and the
         annotations count by content, not path (a new GAN at the same path is retrained for), and the GAN not at
-        all at ratio 0, where the staves are plain Mashcima's."""
+        all at ratio 0, where the staves are plain Mashcima's. ``annotations_sha256``: the annotation file's
+        content as recorded in a results.json, for a folder whose annotation file is not at hand."""
         fields = {k: v for k, v in self.to_dict().items()
                   if k not in ("preset", "ratios", "gold", "checkpoint", "seeds", "bootstrap", "annotations",
                                "beam_width", *(LATER_FIELDS if ratio == 0 else ()))}
         gan = checkpoint_content(self.checkpoint) if ratio > 0 else None
-        key = {**fields, "ratio": ratio, "seed": seed, "gan": gan, "annotations": self.annotations_content()}
+        annotations = (annotations_sha256 or self.annotations_content()) if self.annotations else None
+        key = {**fields, "ratio": ratio, "seed": seed, "gan": gan, "annotations": annotations}
         return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
 
     def annotations_content(self) -> str | None:

@@ -1,6 +1,8 @@
 """Staff recognition: real test staves from MUSCIMA++, gold files, SER, the CRNN recogniser and its CLI."""
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import json
 from pathlib import Path
 
@@ -308,20 +310,35 @@ def test_a_run_differing_in_real_classes_reuses_ratio_zero_from_another_folder(s
     assert len(list((root / "work").glob("ratio_1.00-*-real*"))) == 1  # its staves are rendered apart
 
 
-def test_the_committed_staff_results_keep_their_recognisers_keys(monkeypatch):
+@pytest.mark.parametrize("name", ["staves-music-cpu", "staves-music-cpu-real-clefs", "staves-mixed-cpu"])
+def test_the_committed_staff_results_keep_their_recognisers_keys(name):
     from experiments.staff_benchmark import StaffBenchConfig
     from experiments.staff_recognizer import load_recognizer
 
-    folder = REPO / "results" / "staves-music-cpu"
+    folder = REPO / "results" / name
     saved = json.loads((folder / "config.json").read_text())
     config = StaffBenchConfig.from_dict(saved)
-    # the annotation file is rebuilt by `annotations from-corpus`, not committed: its recorded content stands in
-    recorded = json.loads((folder / "results.json").read_text())["annotations"]["sha256"]
-    monkeypatch.setattr(StaffBenchConfig, "annotations_content", lambda self: recorded)
     assert config.to_dict() == saved  # settings added later leave a default run's config as it was
+    # the annotation file is rebuilt by `annotations from-corpus` (minutes), not committed: its recorded content
+    recorded = json.loads((folder / "results.json").read_text())["annotations"]["sha256"]
     for path in sorted(folder.glob("recognizer_*.pt")):
         info = load_recognizer(path).info
-        assert info["training_key"] == config.training_key(info["ratio"], info["seed"]), path.name
+        assert info["training_key"] == config.training_key(info["ratio"], info["seed"], recorded), path.name
+
+
+def test_the_annotations_count_by_content_not_path(tmp_path):
+    from experiments.staff_benchmark import PRESETS
+
+    (tmp_path / "a.txt").write_text("clef.G-2 q4 |\n")
+    (tmp_path / "copy.txt").write_text("clef.G-2 q4 |\n")
+    (tmp_path / "other.txt").write_text("clef.G-2 q5 |\n")
+    config = dataclasses.replace(PRESETS["smoke"], annotations=str(tmp_path / "a.txt"))
+    key = config.training_key(0.0, 0)
+    assert config.annotations_content() == hashlib.sha256(b"clef.G-2 q4 |\n").hexdigest()
+    assert dataclasses.replace(config, annotations=str(tmp_path / "copy.txt")).training_key(0.0, 0) == key
+    assert dataclasses.replace(config, annotations=str(tmp_path / "other.txt")).training_key(0.0, 0) != key
+    assert dataclasses.replace(config, annotations=None).training_key(0.0, 0) != key
+    assert config.training_key(0.0, 0, config.annotations_content()) == key  # the recorded content stands in exactly
 
 
 # -- CLI ----------------------------------------------------------------------------------------------------------

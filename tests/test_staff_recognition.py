@@ -12,6 +12,8 @@ import pytest
 import torch
 from click.testing import CliRunner
 
+pytestmark = pytest.mark.usefixtures("warm_cache")  # MUSCIMA++ parsed once per session
+
 REPO = Path(__file__).resolve().parent.parent
 GOLD = REPO.parent / "shared" / "cvc-muscima-gold" / "dev.tsv"
 needs_gold = pytest.mark.skipif(not GOLD.is_file(), reason="../shared/cvc-muscima-gold/dev.tsv is not here")

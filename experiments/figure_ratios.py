@@ -10,6 +10,7 @@ import io
 import numpy as np
 
 from gan.files import atomic_write_bytes
+from gan.plotting import agg_pyplot
 from symbol_sources import locate_muscima_pp
 from symbol_sources.mashcima_provider import open_mixed_repository
 from symbol_sources.pretrained import default_checkpoint
@@ -26,10 +27,7 @@ def main() -> None:
     ap.add_argument("--annotation", default=ANNOTATION)
     args = ap.parse_args()
 
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = agg_pyplot()
 
     repo = open_mixed_repository(args.checkpoint or default_checkpoint(), locate_muscima_pp(), ratio=0.0, device="auto")
     ratios = (0.0, 0.5, 1.0)

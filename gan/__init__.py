@@ -9,7 +9,7 @@ from gan.lazy import lazy_exports
 
 _PUBLIC = {
     "gan.checkpoint": ("CheckpointError", "GlyphSampler", "export_sampler", "load_checkpoint", "load_generator"),
-    "gan.config": ("MAX_SEED", "PRESETS", "ConfigError", "TrainConfig"),
+    "gan.config": ("MAX_SEED", "PRESETS", "ConfigError", "GivenReplace", "TrainConfig"),
     "gan.device": ("resolve_device",),
     "gan.evaluation": ("EvalSettings", "GenerateFn", "GlyphClassifier", "accuracy_report", "classify", "evaluate",
                        "sampler_generate_fn", "train_classifier"),

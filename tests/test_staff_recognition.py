@@ -174,8 +174,8 @@ def tiny_config(**kw):
 
 
 def test_training_lowers_the_ctc_loss_on_real_mashcima_staves(real_repository, smoke_checkpoint, tmp_path):
-    from experiments.staff_benchmark import read_staves, train_recognizer
-    from experiments.staff_recognizer import TokenCodec, mashcima_vocabulary
+    from experiments.staff_benchmark import read_staves
+    from experiments.staff_recognizer import TokenCodec, mashcima_vocabulary, train_recognizer
     from symbol_sources.mashcima_provider import open_mixed_repository
     from symbol_sources.staves import StaffJob, synthesize_staves
 
@@ -186,8 +186,8 @@ def test_training_lowers_the_ctc_loss_on_real_mashcima_staves(real_repository, s
     images, labels = read_staves(tmp_path / "staves", config.recognizer.height, codec)
     torch.set_num_threads(1)
     log: list[dict] = []
-    train_recognizer(images, labels, codec, config, torch.device("cpu"), 0, progress=False, on_log=log.append,
-                     log_every=30)
+    train_recognizer(images, labels, codec, config.recognizer, config.training(), torch.device("cpu"), 0,
+                     progress=False, on_log=log.append, log_every=30)
     assert log[-1]["loss"] < 0.6 * log[0]["loss"]
 
 

@@ -73,7 +73,7 @@ demo: venv data
 	@echo "  staves/                those staves (images/, manifest.jsonl, config.json)"
 	@echo "  data_info.txt          where MUSCIMA++ was found, objects per class and writer"
 	@echo "  pipeline/              the pipeline at toy size, not results: glyph set and its contact sheet,"
-	@echo "                         a cpu-smoke GAN (seconds of training: noise), its glyphs, and the staff-"
+	@echo "                         a cpu-smoke GAN (32 steps of training: noise), its glyphs, and the staff-"
 	@echo "                         recognition benchmark at smoke size (SER ~1; results/ has the real runs)"
 
 bench: venv data

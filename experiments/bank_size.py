@@ -20,6 +20,7 @@ from gan import load_generator
 from gan.files import atomic_write_json
 from gan.measures import coverage, pixel_features
 from gan.provenance import file_sha256, provenance
+from symbol_sources.pretrained import default_checkpoint
 
 SIZES = (8, 16, 32, 64, 128, 256)
 CLASSES = ("notehead-full", "notehead-empty", "stem", "8th_flag", "sharp", "flat", "natural", "g-clef",
@@ -28,8 +29,6 @@ REFERENCE = 512
 
 
 def main() -> None:
-    from ganwriting_mashcima.provider import default_checkpoint
-
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--checkpoint", default=None, help="[default: the packaged one]")
     ap.add_argument("--writers", type=int, default=6, help="training writers measured (evenly spread)")

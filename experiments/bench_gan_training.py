@@ -12,9 +12,10 @@ import time
 
 import torch
 
+from gan import resolve_device
 from gan.config import PRESETS
 from gan.glyphset import GlyphSet
-from gan.training import Trainer, resolve_device
+from gan.training import Trainer
 
 
 def main() -> None:

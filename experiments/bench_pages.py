@@ -41,7 +41,7 @@ def main() -> None:
 
     import torch
 
-    from ganwriting_mashcima.smashcima_backend import smashcima_model
+    from symbol_sources.smashcima_backend import smashcima_model
     from symbol_sources.pages import load_musicxml
 
     start = time.perf_counter()

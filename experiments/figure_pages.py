@@ -38,7 +38,7 @@ def main() -> None:
     ap.add_argument("--width", type=int, default=1400, help="Width of each panel in pixels.")
     args = ap.parse_args()
 
-    from ganwriting_mashcima.smashcima_backend import smashcima_model
+    from symbol_sources.smashcima_backend import smashcima_model
     from symbol_sources.pages import load_musicxml
 
     model = smashcima_model(args.checkpoint, ratio=0.0, device="auto", paper="solid")

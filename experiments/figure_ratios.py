@@ -10,7 +10,10 @@ import io
 import numpy as np
 
 from gan.files import atomic_write_bytes
-from ganwriting_mashcima.provider import mixed_repository
+from gan.plotting import agg_pyplot
+from symbol_sources import locate_muscima_pp
+from symbol_sources.mashcima_provider import open_mixed_repository
+from symbol_sources.pretrained import default_checkpoint
 from symbol_sources.staves import StaffJob, render_staff
 
 ANNOTATION = "clef.G-2 #4 time.4 time.4 q4 q5 e=6 =e7 | h8 qr q-2 | b5 e=5 =e4 N3 q3 q2 | w0 |"
@@ -24,12 +27,9 @@ def main() -> None:
     ap.add_argument("--annotation", default=ANNOTATION)
     args = ap.parse_args()
 
-    import matplotlib
+    plt = agg_pyplot()
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    repo = mixed_repository(args.checkpoint, ratio=0.0, device="auto")
+    repo = open_mixed_repository(args.checkpoint or default_checkpoint(), locate_muscima_pp(), ratio=0.0, device="auto")
     ratios = (0.0, 0.5, 1.0)
     images, notes = [], []
     for r in ratios:

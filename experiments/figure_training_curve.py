@@ -15,6 +15,7 @@ from pathlib import Path
 
 from gan.files import atomic_write_bytes
 from gan import run_metrics
+from gan.plotting import agg_pyplot
 
 PANELS = (  # (title, generated key, real-vs-real key)
     ("recall, median per class (pixels)", "recall_pixels_gen", "recall_pixels_real"),
@@ -40,10 +41,7 @@ def main() -> None:
     if not evals:
         raise SystemExit(f"{run}/metrics.jsonl has no validation measures (train with eval_every > 0)")
 
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = agg_pyplot()
 
     fig, axes = plt.subplots(2, 4, figsize=(14, 6), dpi=100)
     seen = [x for x, _ in evals]

@@ -31,7 +31,7 @@ from gan.evaluation import classify, measuring_setup, split_sets
 from gan.files import atomic_write_json
 from gan.measures import pixel_features, precision_recall
 from gan.provenance import data_fingerprint, file_sha256, provenance
-from ganwriting_mashcima.provider import default_checkpoint as packaged_checkpoint
+from symbol_sources.pretrained import default_checkpoint as packaged_checkpoint
 
 FIGURE_CLASSES = ("notehead-full", "notehead-empty", "8th_flag", "sharp", "flat", "natural", "g-clef", "f-clef",
                   "quarter_rest", "8th_rest")

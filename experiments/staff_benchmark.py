@@ -32,20 +32,23 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import torch
 from rapidfuzz.distance import Levenshtein
-from tqdm import tqdm
 
-from experiments.staff_recognizer import (LoadedRecognizer, RecognizerError, RecognizerSettings, StaffRecognizer,
-                                          TokenCodec, batch_tensor, ctc_loss, load_recognizer, mashcima_vocabulary,
-                                          normalise_staff, save_recognizer)
+from experiments.staff_recognizer import (LoadedRecognizer, RecognizerError, RecognizerSettings, RecognizerTraining,
+                                          TokenCodec, load_recognizer, mashcima_vocabulary, normalise_staff,
+                                          save_recognizer, train_recognizer)
+from experiments.seed_stats import mean_std
 from experiments.results_folder import CONFIG, METRICS, BenchmarkError, prepare_results_folder
-from gan import append_jsonl, atomic_write, atomic_write_bytes, atomic_write_json, complete_jsonl, resolve_device
-from symbol_sources.mashcima_provider import DEFAULT_BANK_SIZE, check_real_classes
+from gan import (GivenReplace, append_jsonl, atomic_write, atomic_write_bytes, atomic_write_json, complete_jsonl,
+                 resolve_device)
+from gan.plotting import agg_pyplot
+from symbol_sources.glyph_draws import DEFAULT_BANK_SIZE
+from symbol_sources.mashcima_provider import check_real_classes
 from symbol_sources.real_staves import GoldStaff
 
 
 
 @dataclass(frozen=True)
-class StaffBenchConfig:
+class StaffBenchConfig(GivenReplace):
     preset: str = "cpu"
     ratios: tuple[float, ...] = (0.0, 0.5, 1.0)
     staves: int = 1000  # rendered per ratio
@@ -102,18 +105,21 @@ class StaffBenchConfig:
         """How the GAN's glyphs are drawn at ``ratio``: nothing at ratio 0, whose staves are plain Mashcima's."""
         return {"bank_size": self.bank_size, "real_classes": self.real_classes} if ratio > 0 else {}
 
-    def replace(self, **overrides: Any) -> "StaffBenchConfig":
-        return dataclasses.replace(self, **{k: v for k, v in overrides.items() if v is not None})
+    def training(self) -> RecognizerTraining:
+        return RecognizerTraining(steps=self.steps, batch_size=self.batch_size, lr=self.lr,
+                                  width_jitter=self.width_jitter)
 
-    def training_key(self, ratio: float, seed: int) -> str:
+    def training_key(self, ratio: float, seed: int, annotations_sha256: str | None = None) -> str:
         """What decides one recogniser: a saved file with this key is reused, not retrained. The GAN and the
         annotations count by content, not path (a new GAN at the same path is retrained for), and the GAN not at
-        all at ratio 0, where the staves are plain Mashcima's."""
+        all at ratio 0, where the staves are plain Mashcima's. ``annotations_sha256``: the annotation file's
+        content as recorded in a results.json, for a folder whose annotation file is not at hand."""
         fields = {k: v for k, v in self.to_dict().items()
                   if k not in ("preset", "ratios", "gold", "checkpoint", "seeds", "bootstrap", "annotations",
                                "beam_width", *(LATER_FIELDS if ratio == 0 else ()))}
         gan = checkpoint_content(self.checkpoint) if ratio > 0 else None
-        key = {**fields, "ratio": ratio, "seed": seed, "gan": gan, "annotations": self.annotations_content()}
+        annotations = (annotations_sha256 or self.annotations_content()) if self.annotations else None
+        key = {**fields, "ratio": ratio, "seed": seed, "gan": gan, "annotations": annotations}
         return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
 
     def annotations_content(self) -> str | None:
@@ -241,56 +247,7 @@ def read_staves(folder: str | os.PathLike, height: int, codec: TokenCodec) -> tu
     return images, labels
 
 
-def _jittered(image: np.ndarray, rng: np.random.Generator, jitter: float) -> np.ndarray:
-    import cv2
-
-    h, w = image.shape
-    new_w = max(8, round(w * rng.uniform(1 - jitter, 1 + jitter)))
-    return cv2.resize(image, (new_w, h), interpolation=cv2.INTER_AREA).astype(np.float32) / 255
-
-
-def train_recognizer(images: list[np.ndarray], labels: list[list[int]], codec: TokenCodec, config: StaffBenchConfig,
-                     device: torch.device, seed: int, progress: bool = True,
-                     on_log: Callable[[dict[str, Any]], None] = lambda r: None,
-                     log_every: int = 250) -> StaffRecognizer:
-    """``config.steps`` Adam steps of CTC on random batches; logs mean loss and throughput every ``log_every``."""
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        model = StaffRecognizer(len(codec.vocabulary), config.recognizer).to(device)
-    rng = np.random.default_rng(seed)
-    opt = torch.optim.Adam(model.parameters(), lr=config.lr)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=config.lr, total_steps=config.steps, pct_start=0.1)
-    model.train()
-    losses, t0 = [], time.perf_counter()
-    bar = tqdm(range(1, config.steps + 1), unit="step", desc="recogniser", disable=not progress)
-    for step in bar:
-        idx = rng.integers(len(images), size=config.batch_size)
-        batch = [_jittered(images[i], rng, config.width_jitter) for i in idx]
-        x, widths = batch_tensor(batch)
-        # a label longer than the time steps cannot be aligned; CTC's zero_infinity drops such a staff
-        loss = ctc_loss(model, x.to(device), widths, [labels[i] for i in idx])
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
-        opt.step()
-        sched.step()
-        losses.append(loss.detach())  # read once per log interval: .item() per step would sync a GPU every step
-        if step % log_every == 0 or step == config.steps:
-            dt = time.perf_counter() - t0
-            record = {"step": step, "loss": round(torch.stack(losses).double().mean().item(), 4),
-                      "staves_per_s": round(len(losses) * config.batch_size / dt, 2)}
-            bar.set_postfix(loss=record["loss"])
-            on_log(record)
-            losses, t0 = [], time.perf_counter()
-    return model.eval()
-
-
 # -- statistics ---------------------------------------------------------------------------------------------------
-def _mean_std(values: Sequence[float]) -> dict[str, float]:
-    v = np.asarray(values, np.float64)
-    return {"mean": round(float(v.mean()), 4), "std": round(float(v.std(ddof=1)) if len(v) > 1 else 0.0, 4)}
-
-
 def paired_bootstrap(differences: np.ndarray, resamples: int, rng: np.random.Generator) -> dict[str, Any]:
     """Mean and 95 % percentile interval of a (seeds, staves) array of paired SER differences, resampling seeds
     and staves with replacement (the two sources of noise: which recogniser, which test staff)."""
@@ -324,11 +281,11 @@ def summarise_runs(runs: Sequence[dict[str, Any]], config: StaffBenchConfig) -> 
                 per_writer.setdefault(str(st["writer"]), []).append(st["ser"])
         entry: dict[str, Any] = {
             "ratio": ratio, "seeds": [r["seed"] for r in mine],
-            "ser": _mean_std([r["ser"] for r in mine]), "ser_pitchless": _mean_std([r["ser_pitchless"] for r in mine]),
-            "ser_beam": _mean_std([r["ser_beam"] for r in mine]),
+            "ser": mean_std([r["ser"] for r in mine]), "ser_pitchless": mean_std([r["ser_pitchless"] for r in mine]),
+            "ser_beam": mean_std([r["ser_beam"] for r in mine]),
             "ser_per_writer": {w: round(float(np.mean(v)), 4) for w, v in sorted(per_writer.items())},
             "staves_scored": mine[0]["staves_scored"], "share_unreachable": mine[0]["share_unreachable"],
-            "final_loss": _mean_std([r["final_loss"] for r in mine]),
+            "final_loss": mean_std([r["final_loss"] for r in mine]),
             "train_seconds": round(sum(r["train_seconds"] for r in mine), 1)}
         paired = [s for s in entry["seeds"] if (base, s) in by]
         if ratio != base and paired:
@@ -371,10 +328,7 @@ def _render(config: StaffBenchConfig, ratio: float, work: Path, muscima_pp: Path
 
 
 def _plot(results: dict[str, Any], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = agg_pyplot()
 
     ratios = [r["ratio"] for r in results["ratios"]]
     fig, ax = plt.subplots(figsize=(5, 3.4), dpi=120)
@@ -476,6 +430,123 @@ def _keep_training_log_of(metrics: Path, recognizers: set[str]) -> None:
     atomic_write_bytes(metrics, "".join(json.dumps(r) + "\n" for r in rows).encode())
 
 
+class _TrainingStaves:
+    """The staves recognisers train on, rendered into ``work`` and read only when a recogniser has to train
+    (reused ones need none), one ratio in memory at a time; and Mashcima's own repository they draw real symbols
+    from, which takes seconds warm and a minute cold: built once, only if some ratio is rendered."""
+
+    def __init__(self, config: StaffBenchConfig, work: Path, muscima_pp: Path, device: str, workers: int,
+                 codec: TokenCodec, real_repository: Any, progress: bool, log: Callable[[str], None]) -> None:
+        self.config, self.work, self.muscima_pp, self.device, self.workers = config, work, muscima_pp, device, workers
+        self.codec, self.real, self.progress, self.log = codec, real_repository, progress, log
+        self.shape: dict[str, Any] | None = None  # of the first ratio's staves rendered
+        self._read: tuple[float, tuple[list[np.ndarray], list[list[int]]]] | None = None
+
+    def real_repository(self) -> Any:
+        from symbol_sources.mashcima_repository import build_mashcima_repository
+
+        if self.real is None:
+            self.real = build_mashcima_repository(self.muscima_pp)
+        return self.real
+
+    def folder(self, ratio: float) -> Path:
+        folder = _render(self.config, ratio, self.work, self.muscima_pp, self.device, self.workers,
+                         self.real_repository, self.progress)
+        if self.shape is None:
+            self.shape = _training_staves_shape(folder)
+        return folder
+
+    def of_ratio(self, ratio: float) -> tuple[list[np.ndarray], list[list[int]]]:
+        if self._read is None or self._read[0] != ratio:
+            self.log(f"ratio {ratio:.2f}: rendering {self.config.staves} staves into {self.work}")
+            self._read = ratio, read_staves(self.folder(ratio), self.config.recognizer.height, self.codec)
+        return self._read[1]
+
+    def described(self) -> dict[str, Any]:
+        """The shape of the training staves; when every recogniser was reused, of the first ratio's."""
+        return self.shape if self.shape is not None else _training_staves_shape(self.folder(self.config.ratios[0]))
+
+
+class _TrainingLog:
+    """``train_recognizer``'s ``on_log``: each record goes to metrics.jsonl under its ratio and seed; keeps the
+    last (its loss is the recogniser's final loss)."""
+
+    def __init__(self, path: Path, ratio: float, seed: int) -> None:
+        self.path, self.ratio, self.seed = path, ratio, seed
+        self.last: dict[str, Any] = {}
+
+    def __call__(self, record: dict[str, Any]) -> None:
+        self.last = record
+        append_jsonl(self.path, {"ratio": self.ratio, "seed": self.seed, **record})
+
+
+def _check_inputs(config: StaffBenchConfig, reuse_from: Sequence[Path]) -> None:
+    for folder in reuse_from:
+        if not folder.is_dir():
+            raise BenchmarkError(f"--reuse-from folder {folder} does not exist")
+    if config.annotations and not Path(config.annotations).is_file():
+        raise BenchmarkError(f"annotation file {config.annotations} does not exist")
+
+
+def _train(config: StaffBenchConfig, ratio: float, seed: int, key: str, staves: tuple[list, list],
+           codec: TokenCodec, dev: torch.device, out: Path, progress: bool,
+           log: Callable[[str], None]) -> LoadedRecognizer:
+    """Train the recogniser of (``ratio``, ``seed``) and save it into ``out`` with what made it."""
+    images, labels = staves
+    log(f"ratio {ratio:.2f}, seed {seed}: training the recogniser on {len(images)} staves ({config.steps} steps)")
+    t0 = time.perf_counter()
+    training_log = _TrainingLog(out / METRICS, ratio, seed)
+    model = train_recognizer(images, labels, codec, config.recognizer, config.training(), dev, seed, progress,
+                             training_log)
+    trained = sorted({codec.vocabulary[t - 1] for seq in labels for t in seq})
+    info = {"training_key": key, "ratio": ratio, "seed": seed, "training_staves": len(images),
+            "steps": config.steps, "trained_tokens": trained, "final_loss": training_log.last.get("loss"),
+            "train_seconds": round(time.perf_counter() - t0, 1), "config": config.to_dict()}
+    model_path = out / recognizer_name(ratio, seed)
+    save_recognizer(model_path, model, codec, config.recognizer, info)
+    return load_recognizer(model_path, dev)
+
+
+def _score(recognizer: LoadedRecognizer, gold: list[GoldStaff], gold_images: list[np.ndarray], ratio: float,
+           seed: int, beam_width: int, log: Callable[[str], None]) -> dict[str, Any]:
+    """One run's record: the recogniser read the gold staves greedily and with beam search."""
+    scored = evaluate_recognizer(recognizer, gold, gold_images)
+    beam = evaluate_recognizer(recognizer, gold, gold_images, beam_width)
+    log(f"ratio {ratio:.2f}, seed {seed}: SER {scored['ser']:.3f}, pitch ignored {scored['ser_pitchless']:.3f}"
+        f", beam search {beam['ser']:.3f}")
+    return {"ratio": ratio, "seed": seed, "recognizer": recognizer_name(ratio, seed), **{
+        k: recognizer.info.get(k) for k in ("training_staves", "final_loss", "train_seconds")}, **scored,
+        "ser_beam": beam["ser"], "predicted_beam": [st["predicted"] for st in beam["staves"]]}
+
+
+def _results(config: StaffBenchConfig, dev: torch.device, gold: list[GoldStaff], gold_images: list[np.ndarray],
+             training_staves: dict[str, Any], runs: list[dict[str, Any]]) -> dict[str, Any]:
+    from gan.provenance import provenance
+
+    first = runs[0]
+    return {
+        "config": config.to_dict(), "device": str(dev), "gold_file": config.gold,
+        "provenance": {**provenance(), "checkpoint_sha256": checkpoint_content(config.checkpoint)},
+        "annotations": {"source": config.annotations or "Mashcima's random annotations",
+                        "sha256": config.annotations_content()},
+        "gold_writers": sorted({g.writer for g in gold}),
+        **{k: first[k] for k in ("staves_scored", "blank_staves_skipped", "gold_tokens",
+                                 "gold_tokens_outside_vocabulary")},
+        "training_staves": training_staves,
+        "gold_staves": {"tokens": _quartiles([len(g.tokens) for g in gold if g.tokens]),
+                        "width_px": _quartiles([im.shape[1] for im in gold_images]),
+                        "height_px": _quartiles([im.shape[0] for im in gold_images])},
+        "ratios": summarise_runs(runs, config),
+        "runs": runs,
+    }
+
+
+def _write_results(out: Path, results: dict[str, Any]) -> None:
+    atomic_write_json(out / "results.json", results)
+    atomic_write_bytes(out / "results.md", _markdown(results).encode())
+    _plot(results, out / "ser.png")
+
+
 def run_staff_benchmark(config: StaffBenchConfig, out: str | os.PathLike, work: str | os.PathLike,
                         muscima_pp: str | os.PathLike, device: str = "auto", workers: int = 1,
                         overwrite: bool = False, progress: bool = True, log: Callable[[str], None] = print,
@@ -487,19 +558,13 @@ def run_staff_benchmark(config: StaffBenchConfig, out: str | os.PathLike, work: 
     (default: built here over all training writers of ``muscima_pp``). ``reuse_from``: other results folders
     whose recognisers are reused where their training key matches (e.g. ratio 0, which no GAN setting changes).
     """
-    from gan.provenance import provenance
     from symbol_sources import load_muscima_pp
-    from symbol_sources.mashcima_repository import build_mashcima_repository
     from symbol_sources.real_staves import load_gold_staves
 
     out, work, muscima_pp = Path(out), Path(work), Path(muscima_pp)
     reuse_from = [Path(f) for f in reuse_from]
-    for folder in reuse_from:
-        if not folder.is_dir():
-            raise BenchmarkError(f"--reuse-from folder {folder} does not exist")
+    _check_inputs(config, reuse_from)
     dev = resolve_device(device)
-    if config.annotations and not Path(config.annotations).is_file():
-        raise BenchmarkError(f"annotation file {config.annotations} does not exist")
     # the cheap checks first: a bad gold row must not cost an hour of rendering and training
     log(f"rendering the gold staves of {config.gold} from MUSCIMA++")
     gold, gold_images = load_gold_staves(config.gold, load_muscima_pp(muscima_pp))
@@ -513,72 +578,16 @@ def run_staff_benchmark(config: StaffBenchConfig, out: str | os.PathLike, work: 
                               keep=lambda name: name in kept or name == METRICS):
         _keep_training_log_of(out / METRICS, kept)
     codec = TokenCodec(mashcima_vocabulary())
-
-    real: list[Any] = [real_repository] if real_repository is not None else []
-
-    def real_repo():  # Mashcima's own repository takes seconds warm, a minute cold: build once, only if needed
-        if not real:
-            real.append(build_mashcima_repository(muscima_pp))
-        return real[0]
-
-    runs, shapes = [], {}
+    staves = _TrainingStaves(config, work, muscima_pp, device, workers, codec, real_repository, progress, log)
+    runs = []
     for ratio in config.ratios:
-        staves: tuple[list[np.ndarray], list[list[int]]] | None = None  # read once per ratio, if any seed trains
         for seed in config.seeds:
-            model_path = out / recognizer_name(ratio, seed)
             key = config.training_key(ratio, seed)
-            recognizer = _trained_recognizer(model_path.name, key, out, reuse_from, dev, log,
+            recognizer = _trained_recognizer(recognizer_name(ratio, seed), key, out, reuse_from, dev, log,
                                              f"ratio {ratio:.2f}, seed {seed}")
             if recognizer is None:
-                if staves is None:
-                    log(f"ratio {ratio:.2f}: rendering {config.staves} staves into {work}")
-                    folder = _render(config, ratio, work, muscima_pp, device, workers, real_repo, progress)
-                    shapes.setdefault("training", _training_staves_shape(folder))
-                    staves = read_staves(folder, config.recognizer.height, codec)
-                images, labels = staves
-                log(f"ratio {ratio:.2f}, seed {seed}: training the recogniser on {len(images)} staves "
-                    f"({config.steps} steps)")
-                t0 = time.perf_counter()
-                last: dict[str, Any] = {}
-
-                def on_log(record: dict[str, Any], ratio: float = ratio, seed: int = seed) -> None:
-                    last.update(record)
-                    append_jsonl(out / METRICS, {"ratio": ratio, "seed": seed, **record})
-
-                model = train_recognizer(images, labels, codec, config, dev, seed, progress, on_log)
-                trained = sorted({codec.vocabulary[t - 1] for seq in labels for t in seq})
-                info = {"training_key": key, "ratio": ratio, "seed": seed, "training_staves": len(images),
-                        "steps": config.steps, "trained_tokens": trained, "final_loss": last.get("loss"),
-                        "train_seconds": round(time.perf_counter() - t0, 1), "config": config.to_dict()}
-                save_recognizer(model_path, model, codec, config.recognizer, info)
-                recognizer = load_recognizer(model_path, dev)
-            scored = evaluate_recognizer(recognizer, gold, gold_images)
-            beam = evaluate_recognizer(recognizer, gold, gold_images, config.beam_width)
-            log(f"ratio {ratio:.2f}, seed {seed}: SER {scored['ser']:.3f}, pitch ignored {scored['ser_pitchless']:.3f}"
-                f", beam search {beam['ser']:.3f}")
-            runs.append({"ratio": ratio, "seed": seed, "recognizer": model_path.name, **{
-                k: recognizer.info.get(k) for k in ("training_staves", "final_loss", "train_seconds")}, **scored,
-                "ser_beam": beam["ser"], "predicted_beam": [st["predicted"] for st in beam["staves"]]})
-    if "training" not in shapes:  # every recogniser was reused: the first ratio's staves are there to describe
-        shapes["training"] = _training_staves_shape(_render(config, config.ratios[0], work, muscima_pp, device,
-                                                             workers, real_repo, progress))
-    first = runs[0]
-    results = {
-        "config": config.to_dict(), "device": str(dev), "gold_file": config.gold,
-        "provenance": {**provenance(), "checkpoint_sha256": checkpoint_content(config.checkpoint)},
-        "annotations": {"source": config.annotations or "Mashcima's random annotations",
-                        "sha256": config.annotations_content()},
-        "gold_writers": sorted({g.writer for g in gold}),
-        **{k: first[k] for k in ("staves_scored", "blank_staves_skipped", "gold_tokens",
-                                 "gold_tokens_outside_vocabulary")},
-        "training_staves": shapes["training"],
-        "gold_staves": {"tokens": _quartiles([len(g.tokens) for g in gold if g.tokens]),
-                        "width_px": _quartiles([im.shape[1] for im in gold_images]),
-                        "height_px": _quartiles([im.shape[0] for im in gold_images])},
-        "ratios": summarise_runs(runs, config),
-        "runs": runs,
-    }
-    atomic_write_json(out / "results.json", results)
-    atomic_write_bytes(out / "results.md", _markdown(results).encode())
-    _plot(results, out / "ser.png")
+                recognizer = _train(config, ratio, seed, key, staves.of_ratio(ratio), codec, dev, out, progress, log)
+            runs.append(_score(recognizer, gold, gold_images, ratio, seed, config.beam_width, log))
+    results = _results(config, dev, gold, gold_images, staves.described(), runs)
+    _write_results(out, results)
     return results

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 import cv2
 import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from tqdm import tqdm
 
 from gan import atomic_write
 
@@ -52,6 +54,15 @@ class RecognizerSettings:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "RecognizerSettings":
         return cls(**{**d, "channels": tuple(d["channels"])})
+
+
+@dataclass(frozen=True)
+class RecognizerTraining:
+    """How a recogniser is trained (``train_recognizer``)."""
+    steps: int
+    batch_size: int
+    lr: float
+    width_jitter: float  # each training staff is stretched by a factor in [1 - jitter, 1 + jitter]
 
 
 class StaffRecognizer(nn.Module):
@@ -237,3 +248,45 @@ def ctc_loss(model: StaffRecognizer, x: torch.Tensor, widths: torch.Tensor, targ
     target_lengths = torch.tensor([len(seq) for seq in targets], dtype=torch.long)
     input_lengths = StaffRecognizer.output_lengths(widths).clamp(max=logits.shape[1])
     return F.ctc_loss(log_probs, flat.to(x.device), input_lengths, target_lengths, zero_infinity=True)
+
+
+def _jittered(image: np.ndarray, rng: np.random.Generator, jitter: float) -> np.ndarray:
+    h, w = image.shape
+    new_w = max(8, round(w * rng.uniform(1 - jitter, 1 + jitter)))
+    return cv2.resize(image, (new_w, h), interpolation=cv2.INTER_AREA).astype(np.float32) / 255
+
+
+def train_recognizer(images: list[np.ndarray], labels: list[list[int]], codec: TokenCodec,
+                     settings: RecognizerSettings, training: RecognizerTraining, device: torch.device, seed: int,
+                     progress: bool = True, on_log: Callable[[dict[str, Any]], None] = lambda r: None,
+                     log_every: int = 250) -> StaffRecognizer:
+    """``training.steps`` Adam steps of CTC on random batches; logs mean loss and throughput every ``log_every``."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model = StaffRecognizer(len(codec.vocabulary), settings).to(device)
+    rng = np.random.default_rng(seed)
+    opt = torch.optim.Adam(model.parameters(), lr=training.lr)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=training.lr, total_steps=training.steps, pct_start=0.1)
+    model.train()
+    losses, t0 = [], time.perf_counter()
+    bar = tqdm(range(1, training.steps + 1), unit="step", desc="recogniser", disable=not progress)
+    for step in bar:
+        idx = rng.integers(len(images), size=training.batch_size)
+        batch = [_jittered(images[i], rng, training.width_jitter) for i in idx]
+        x, widths = batch_tensor(batch)
+        # a label longer than the time steps cannot be aligned; CTC's zero_infinity drops such a staff
+        loss = ctc_loss(model, x.to(device), widths, [labels[i] for i in idx])
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+        opt.step()
+        sched.step()
+        losses.append(loss.detach())  # read once per log interval: .item() per step would sync a GPU every step
+        if step % log_every == 0 or step == training.steps:
+            dt = time.perf_counter() - t0
+            record = {"step": step, "loss": round(torch.stack(losses).double().mean().item(), 4),
+                      "staves_per_s": round(len(losses) * training.batch_size / dt, 2)}
+            bar.set_postfix(loss=record["loss"])
+            on_log(record)
+            losses, t0 = [], time.perf_counter()
+    return model.eval()

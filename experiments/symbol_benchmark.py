@@ -31,12 +31,14 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
+from experiments.seed_stats import mean_std
 from experiments.results_folder import CONFIG, METRICS, BenchmarkError, prepare_results_folder
 from gan import PRESETS as GAN_PRESETS
 from gan.provenance import file_sha256, provenance
-from gan import (EvalSettings, GenerateFn, GlyphSampler, GlyphSet, GlyphSetError, accuracy_report, append_jsonl,
-                 atomic_write, atomic_write_bytes, atomic_write_json, classify, load_generator, resolve_device,
-                 sampler_generate_fn, train, train_classifier)
+from gan.plotting import agg_pyplot
+from gan import (EvalSettings, GenerateFn, GivenReplace, GlyphSampler, GlyphSet, GlyphSetError, accuracy_report,
+                 append_jsonl, atomic_write, atomic_write_bytes, atomic_write_json, classify, load_generator,
+                 resolve_device, sampler_generate_fn, train, train_classifier)
 from symbol_sources import EVALUATION_WRITERS
 
 LOW_DATA_GLYPHS = "low-data-glyphs"
@@ -49,7 +51,7 @@ SOURCE_LABELS = {"real": "real", "gan": "GAN only", "real+gan": "real + GAN"}
 
 
 @dataclass(frozen=True)
-class SymbolBenchConfig:
+class SymbolBenchConfig(GivenReplace):
     preset: str = "cpu"
     seeds: tuple[int, ...] = (0, 1, 2)
     classifier_steps: int = 1000
@@ -89,10 +91,6 @@ class SymbolBenchConfig:
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
         return {**d, "seeds": list(self.seeds), "low_data_writers": list(self.low_data_writers)}
-
-    def replace(self, **overrides: Any) -> "SymbolBenchConfig":
-        """Copy with the given fields changed; ``None`` values mean "not given" and are ignored."""
-        return dataclasses.replace(self, **{k: v for k, v in overrides.items() if v is not None})
 
     def eval_settings(self) -> EvalSettings:
         return EvalSettings(classifier_steps=self.classifier_steps, classifier_batch=self.classifier_batch)
@@ -324,14 +322,6 @@ def run_symbol_benchmark(config: SymbolBenchConfig, out: str | os.PathLike, devi
 
 
 # -- results ------------------------------------------------------------------------------------------------------
-def _mean_std(values: Sequence[float]) -> dict[str, float | None]:
-    v = np.asarray([x for x in values if x is not None], np.float64)
-    if not len(v):
-        return {"mean": None, "std": None}
-    # sample standard deviation over seeds (0 for a single seed)
-    return {"mean": round(float(v.mean()), 4), "std": round(float(v.std(ddof=1)) if len(v) > 1 else 0.0, 4)}
-
-
 def summarise(records: Sequence[dict[str, Any]], config: SymbolBenchConfig, classes: Sequence[str]) -> dict[str, Any]:
     """Mean ± std over the config's seeds per regime and source, per-class means, summed confusion matrices."""
     regimes: dict[str, Any] = {}
@@ -343,11 +333,11 @@ def summarise(records: Sequence[dict[str, Any]], config: SymbolBenchConfig, clas
             rows = [rows[s] for s in sorted(rows)]
             if not rows:
                 continue
-            per_class = {c: _mean_std([r["per_class"][c] for r in rows])["mean"] for c in classes}
+            per_class = {c: mean_std([r["per_class"][c] for r in rows])["mean"] for c in classes}
             sources[source] = {
                 "seeds": [r["seed"] for r in rows],
-                "overall": _mean_std([r["overall"] for r in rows]),
-                "mean_per_class": _mean_std([r["mean_per_class"] for r in rows]),
+                "overall": mean_std([r["overall"] for r in rows]),
+                "mean_per_class": mean_std([r["mean_per_class"] for r in rows]),
                 "per_class": per_class,
                 "confusion": np.sum([r["confusion"] for r in rows], 0).tolist(),
                 "n_real": rows[0]["n_real"], "n_gan": rows[0]["n_gan"],
@@ -417,10 +407,7 @@ def _save_figure(fig, path: Path) -> None:
 
 def plot_accuracy(results: dict[str, Any], path: Path) -> None:
     """Grouped bars per regime (one bar per source), std over seeds as error bars."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = agg_pyplot()
 
     regimes = list(results["regimes"])
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.6), dpi=120)
@@ -448,10 +435,7 @@ def plot_accuracy(results: dict[str, Any], path: Path) -> None:
 
 def plot_confusion(results: dict[str, Any], path: Path) -> None:
     """Row-normalised confusion matrices (summed over seeds): a row per regime, a column per source."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = agg_pyplot()
 
     names, regimes = results["classes"], list(results["regimes"])
     n = len(names)

@@ -8,8 +8,9 @@ from __future__ import annotations
 from gan.lazy import lazy_exports
 
 _PUBLIC = {
-    "gan.checkpoint": ("CheckpointError", "GlyphSampler", "export_sampler", "load_generator"),
-    "gan.config": ("PRESETS", "ConfigError", "TrainConfig"),
+    "gan.checkpoint": ("CheckpointError", "GlyphSampler", "export_sampler", "load_checkpoint", "load_generator"),
+    "gan.config": ("MAX_SEED", "PRESETS", "ConfigError", "GivenReplace", "TrainConfig"),
+    "gan.device": ("resolve_device",),
     "gan.evaluation": ("EvalSettings", "GenerateFn", "GlyphClassifier", "accuracy_report", "classify", "evaluate",
                        "sampler_generate_fn", "train_classifier"),
     "gan.files": ("append_jsonl", "atomic_save_npz", "atomic_write", "atomic_write_bytes", "atomic_write_json",
@@ -20,6 +21,8 @@ _PUBLIC = {
     "gan.precision": ("PRECISIONS", "native_bf16", "resolve_precision"),
     "gan.styles": ("DEFAULT_NOVEL_SCALE", "NovelHand", "novel_hand"),
     "gan.run_folder": ("RunFolderError", "run_metrics", "saved_epochs"),
-    "gan.training": ("resolve_device", "train"),
+    "gan.lazy": ("lazy_exports",),
+    "gan.provenance": ("file_sha256", "provenance"),
+    "gan.training": ("train",),
 }
 __all__, __getattr__ = lazy_exports("gan", _PUBLIC)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
-from typing import Any, Literal, Mapping
+from typing import Any, Literal, Mapping, TypeVar
 
 Penalty = Literal["r1", "gp", "none"]
 
@@ -17,8 +17,19 @@ class ConfigError(ValueError):
     """A setting the user asked for that cannot work (one-line message)."""
 
 
+Config = TypeVar("Config", bound="GivenReplace")
+
+
+class GivenReplace:
+    """For a frozen dataclass of settings that command-line flags override: an unset flag arrives as None."""
+
+    def replace(self: Config, **overrides: Any) -> Config:
+        """Copy with the given fields changed; ``None`` values mean "not given" and are ignored."""
+        return dataclasses.replace(self, **{k: v for k, v in overrides.items() if v is not None})
+
+
 @dataclass(frozen=True)
-class TrainConfig:
+class TrainConfig(GivenReplace):
     preset: str = "cpu"
     # schedule
     epochs: int = 20
@@ -112,10 +123,6 @@ class TrainConfig:
         if unknown:
             raise ConfigError(f"unknown config fields: {', '.join(unknown)}")
         return cls(**dict(d))
-
-    def replace(self, **overrides: Any) -> "TrainConfig":
-        """Copy with the given fields changed; ``None`` values mean "not given" and are ignored."""
-        return dataclasses.replace(self, **{k: v for k, v in overrides.items() if v is not None})
 
 
 # Fields that shape the networks: a checkpoint can only be resumed with the same values.

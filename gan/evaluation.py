@@ -25,6 +25,7 @@ checks the measuring stick itself.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import os
 from dataclasses import dataclass
@@ -37,6 +38,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from gan.checkpoint import GlyphSampler, load_checkpoint, load_generator
+from gan.device import resolve_device
 from gan.files import atomic_write
 from gan.glyphset import GlyphSet, GlyphSetError
 from gan.measures import kid, pixel_features, variety_report, writer_retrieval
@@ -251,12 +253,7 @@ def measuring_setup(train_set: GlyphSet, cache_dir: str | os.PathLike, settings:
 GenerateFromRefsFn = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
 
 
-def measure(generate: GenerateFn, train_set: GlyphSet, heldout_set: GlyphSet, cache_dir: str | os.PathLike,
-            settings: EvalSettings = EvalSettings(), device: str | torch.device = "cpu",
-            generate_from_refs: GenerateFromRefsFn | None = None) -> dict[str, Any]:
-    """All measures for a generator given as functions; see the module docstring. ``train_set`` is what it was
-    trained on, ``heldout_set`` the real glyphs of the split's writers (none of them in ``train_set``)."""
-    device = torch.device(device)
+def _check_sets(train_set: GlyphSet, heldout_set: GlyphSet) -> None:
     if tuple(heldout_set.classes) != tuple(train_set.classes):
         raise GlyphSetError("training and held-out glyph sets have different class lists")
     if heldout_set.image_size != train_set.image_size:
@@ -265,73 +262,111 @@ def measure(generate: GenerateFn, train_set: GlyphSet, heldout_set: GlyphSet, ca
     shared = sorted(set(train_set.writer_ids) & set(heldout_set.writer_ids))
     if shared:
         raise GlyphSetError(f"writers {', '.join(map(str, shared))} are in both the training and the held-out set")
-    names, s = train_set.classes, settings
-    setup = measuring_setup(train_set, cache_dir, s, device)
-    rng, heldout, writers, writer_idx = setup.rng, setup.heldout, setup.writers, setup.writer_idx
-    clf, wclf = setup.clf, setup.wclf
-    n = len(train_set.images)
 
-    # GAN-test and the training writers' style: each generated glyph takes the (class, writer) of a real draw.
-    m = min(s.n_generated, n)
+
+def _generate_like_real_draws(generate: GenerateFn, train_set: GlyphSet, n_generated: int,
+                              rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Glyphs that each take the (class, writer) of a random real training glyph: ``(draw, generated)``, the
+    real glyphs' indices and the generated glyphs."""
+    n = len(train_set.images)
+    m = min(n_generated, n)
     draw = rng.choice(n, m, replace=m > n // 2)
-    labels2, writers2 = train_set.labels[draw], train_set.writers[draw]
-    gen = np.asarray(generate(labels2, writers2), np.float32)
+    gen = np.asarray(generate(train_set.labels[draw], train_set.writers[draw]), np.float32)
     if gen.shape != (m, train_set.image_size, train_set.image_size):
         raise ValueError(f"generate returned {gen.shape}, expected {(m, train_set.image_size, train_set.image_size)}")
-    pred_gen, _ = classify(clf, gen, device)
-    pred_held, _ = classify(clf, train_set.images[heldout], device)
-    pred_split, _ = classify(clf, heldout_set.images, device)
-    wpred_gen, wfeat_gen = classify(wclf, gen, device)
-    wpred_held, wfeat_held = classify(wclf, train_set.images[heldout], device)
-    gan_test = accuracy_report(pred_gen, labels2, names)
-    real_heldout = accuracy_report(pred_held, train_set.labels[heldout], names)
-    widx_gen = np.searchsorted(writers, writers2)
-    k = s.style_set_size
-    report: dict[str, Any] = {
-        "n_generated": m,
-        "heldout_writers": heldout_set.writer_ids,
-        "gan_test": {**gan_test,
-                     "real_heldout_accuracy": real_heldout["overall"],
-                     "real_heldout_per_class": real_heldout["per_class"],
-                     "real_split_accuracy": accuracy_report(pred_split, heldout_set.labels, names)["overall"],
-                     "ratio_to_real": _ratio(gan_test["overall"], real_heldout["overall"])},
-    }
-    if s.gan_train:  # same classifier, same steps, as many glyphs, generated vs real; both judged on the split
-        gen_clf = train_classifier(gen, labels2, len(names), s, device, seed=s.seed + 1)
-        real_clf = train_classifier(train_set.images[draw], labels2, len(names), s, device, seed=s.seed + 1)
-        acc_gen = accuracy_report(classify(gen_clf, heldout_set.images, device)[0], heldout_set.labels, names)
-        acc_real = accuracy_report(classify(real_clf, heldout_set.images, device)[0], heldout_set.labels, names)
-        report["gan_train"] = {"generated_trained": acc_gen, "real_trained": acc_real,
-                               "ratio": _ratio(acc_gen["overall"], acc_real["overall"])}
+    return draw, gen
 
-    def in_random_styles(labels: np.ndarray) -> np.ndarray:  # glyphs of these classes, each by a random writer
-        return np.asarray(generate(labels, rng.choice(writers, len(labels))), np.float32)
 
-    # FID and KID at a fixed N against one half of the split; the other half is the real-vs-real reference.
+def _in_random_styles(generate: GenerateFn, writers: np.ndarray, rng: np.random.Generator,
+                      labels: np.ndarray) -> np.ndarray:
+    """Generated glyphs of these classes, each by a random training writer."""
+    return np.asarray(generate(labels, rng.choice(writers, len(labels))), np.float32)
+
+
+def _gan_test(clf: GlyphClassifier, gen: np.ndarray, labels: np.ndarray, train_set: GlyphSet, heldout: np.ndarray,
+              heldout_set: GlyphSet, device: torch.device) -> dict[str, Any]:
+    """The class classifier of real glyphs reads the generated ones, the held-out real ones and the split's."""
+    names = train_set.classes
+    gan_test = accuracy_report(classify(clf, gen, device)[0], labels, names)
+    real_heldout = accuracy_report(classify(clf, train_set.images[heldout], device)[0], train_set.labels[heldout],
+                                   names)
+    split = accuracy_report(classify(clf, heldout_set.images, device)[0], heldout_set.labels, names)
+    return {**gan_test, "real_heldout_accuracy": real_heldout["overall"],
+            "real_heldout_per_class": real_heldout["per_class"], "real_split_accuracy": split["overall"],
+            "ratio_to_real": _ratio(gan_test["overall"], real_heldout["overall"])}
+
+
+def _gan_train(gen: np.ndarray, real: np.ndarray, labels: np.ndarray, heldout_set: GlyphSet, s: EvalSettings,
+               device: torch.device) -> dict[str, Any]:
+    """Same classifier, same steps, as many glyphs, generated vs real; both judged on the split."""
+    names = heldout_set.classes
+    gen_clf = train_classifier(gen, labels, len(names), s, device, seed=s.seed + 1)
+    real_clf = train_classifier(real, labels, len(names), s, device, seed=s.seed + 1)
+    acc_gen = accuracy_report(classify(gen_clf, heldout_set.images, device)[0], heldout_set.labels, names)
+    acc_real = accuracy_report(classify(real_clf, heldout_set.images, device)[0], heldout_set.labels, names)
+    return {"generated_trained": acc_gen, "real_trained": acc_real,
+            "ratio": _ratio(acc_gen["overall"], acc_real["overall"])}
+
+
+def _fid_kid(clf: GlyphClassifier, heldout_set: GlyphSet, in_random_styles: Callable[[np.ndarray], np.ndarray],
+             fid_n: int, rng: np.random.Generator, device: torch.device) -> tuple[dict[str, Any], dict[str, Any]]:
+    """FID and KID at a fixed N against one half of the split; the other half is the real-vs-real reference."""
     order = rng.permutation(len(heldout_set.images))
     half = len(order) // 2
-    a, b = order[:half][: s.fid_n], order[half:2 * half][: s.fid_n]
+    a, b = order[:half][:fid_n], order[half:2 * half][:fid_n]
     feat_a = classify(clf, heldout_set.images[a], device)[1]
     feat_b = classify(clf, heldout_set.images[b], device)[1]
     feat_fake = classify(clf, in_random_styles(heldout_set.labels[a]), device)[1]
-    report["fid"] = {"n": len(a), "generated": round(frechet_distance(feat_fake, feat_b), 3),
-                     "real_vs_real": round(frechet_distance(feat_a, feat_b), 3)}
-    report["kid"] = {"n": len(a), "generated": round(kid(feat_b, feat_fake, rng), 5),
-                     "real_vs_real": round(kid(feat_b, feat_a, rng), 5)}
+    fid = {"n": len(a), "generated": round(frechet_distance(feat_fake, feat_b), 3),
+           "real_vs_real": round(frechet_distance(feat_a, feat_b), 3)}
+    kid_ = {"n": len(a), "generated": round(kid(feat_b, feat_fake, rng), 5),
+            "real_vs_real": round(kid(feat_b, feat_a, rng), 5)}
+    return fid, kid_
 
-    spaces = {"pixels": pixel_features, "classifier": lambda x: classify(clf, x, device)[1]}
-    report["variety"] = variety_report(lambda c, count: in_random_styles(np.full(count, c)), heldout_set.images,
-                                       heldout_set.labels, train_set.images, train_set.labels, names, spaces, rng,
-                                       s.variety_min_glyphs, s.variety_cap, s.knn_k)
-    report["style"] = {
+
+def _training_style(setup: MeasuringSetup, gen: np.ndarray, gen_writers: np.ndarray, train_set: GlyphSet,
+                    set_size: int, rng: np.random.Generator, device: torch.device) -> dict[str, Any]:
+    """Whether the writer classifier of real glyphs tells generated glyphs' writers as well as real ones'."""
+    widx_gen = np.searchsorted(setup.writers, gen_writers)
+    widx_held = setup.writer_idx[setup.heldout]
+    wpred_gen, wfeat_gen = classify(setup.wclf, gen, device)
+    wpred_held, wfeat_held = classify(setup.wclf, train_set.images[setup.heldout], device)
+    return {
         "writer_accuracy_generated": round(float((wpred_gen == widx_gen).mean()), 4),
-        "writer_accuracy_real_heldout": round(float((wpred_held == writer_idx[heldout]).mean()), 4),
-        "chance": round(1 / len(writers), 4),
-        "set_size": k,
-        "set_writer_accuracy_generated": set_accuracy(log_probs(wclf, wfeat_gen), widx_gen, k, rng),
-        "set_writer_accuracy_real_heldout": set_accuracy(log_probs(wclf, wfeat_held), writer_idx[heldout], k, rng)}
+        "writer_accuracy_real_heldout": round(float((wpred_held == widx_held).mean()), 4),
+        "chance": round(1 / len(setup.writers), 4),
+        "set_size": set_size,
+        "set_writer_accuracy_generated": set_accuracy(log_probs(setup.wclf, wfeat_gen), widx_gen, set_size, rng),
+        "set_writer_accuracy_real_heldout": set_accuracy(log_probs(setup.wclf, wfeat_held), widx_held, set_size,
+                                                         rng)}
+
+
+def measure(generate: GenerateFn, train_set: GlyphSet, heldout_set: GlyphSet, cache_dir: str | os.PathLike,
+            settings: EvalSettings = EvalSettings(), device: str | torch.device = "cpu",
+            generate_from_refs: GenerateFromRefsFn | None = None) -> dict[str, Any]:
+    """All measures for a generator given as functions; see the module docstring. ``train_set`` is what it was
+    trained on, ``heldout_set`` the real glyphs of the split's writers (none of them in ``train_set``). Every
+    measure draws from one generator seeded by ``settings.seed``, in this order, so a report is reproducible."""
+    device = torch.device(device)
+    _check_sets(train_set, heldout_set)
+    s = settings
+    setup = measuring_setup(train_set, cache_dir, s, device)
+    rng = setup.rng
+    draw, gen = _generate_like_real_draws(generate, train_set, s.n_generated, rng)
+    report: dict[str, Any] = {
+        "n_generated": len(draw), "heldout_writers": heldout_set.writer_ids,
+        "gan_test": _gan_test(setup.clf, gen, train_set.labels[draw], train_set, setup.heldout, heldout_set, device)}
+    if s.gan_train:
+        report["gan_train"] = _gan_train(gen, train_set.images[draw], train_set.labels[draw], heldout_set, s, device)
+    in_random_styles = functools.partial(_in_random_styles, generate, setup.writers, rng)
+    report["fid"], report["kid"] = _fid_kid(setup.clf, heldout_set, in_random_styles, s.fid_n, rng, device)
+    spaces = {"pixels": pixel_features, "classifier": lambda x: classify(setup.clf, x, device)[1]}
+    report["variety"] = variety_report(lambda c, count: in_random_styles(np.full(count, c)), heldout_set.images,
+                                       heldout_set.labels, train_set.images, train_set.labels, train_set.classes,
+                                       spaces, rng, s.variety_min_glyphs, s.variety_cap, s.knn_k)
+    report["style"] = _training_style(setup, gen, train_set.writers[draw], train_set, s.style_set_size, rng, device)
     if generate_from_refs is not None:
-        report["unseen_style"] = _unseen_style(generate_from_refs, heldout_set, wclf, s, rng, device)
+        report["unseen_style"] = _unseen_style(generate_from_refs, heldout_set, setup.wclf, s, rng, device)
     return report
 
 
@@ -410,8 +445,6 @@ def evaluate(checkpoint: str | os.PathLike, train_data_dir: str | os.PathLike,
     """Measure a checkpoint's EMA generator on a split (``val``: its validation writers, from ``train_data_dir``;
     ``test``: the evaluation writers in ``eval_data_dir``), sampling in ``precision``. Classifiers of real data are
     cached in ``train_data_dir``."""
-    from gan.training import resolve_device
-
     dev = resolve_device(device)
     glyphs = GlyphSet.load(train_data_dir)
     eval_set = GlyphSet.load(eval_data_dir) if eval_data_dir is not None and split == "test" else None

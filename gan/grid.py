@@ -9,6 +9,7 @@ from typing import Sequence
 import numpy as np
 
 from gan.files import atomic_write_bytes
+from gan.plotting import agg_pyplot
 
 
 def save_glyph_grid(rows: Sequence[tuple[str, np.ndarray]], path: str | os.PathLike,
@@ -17,10 +18,7 @@ def save_glyph_grid(rows: Sequence[tuple[str, np.ndarray]], path: str | os.PathL
 
     Drawn dark ink on white paper, as music is read.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = agg_pyplot()
 
     n_cols = max((len(imgs) for _, imgs in rows), default=1) or 1
     fig, axes = plt.subplots(len(rows), n_cols, figsize=(0.9 * n_cols + 2.2, 0.9 * len(rows) + 0.6),

@@ -25,6 +25,7 @@ from gan.checkpoint import (CheckpointError, GlyphSampler, build_generator, glyp
                             save_checkpoint)
 from gan.files import append_jsonl, atomic_write_bytes, atomic_write_json
 from gan.config import ARCHITECTURE_FIELDS, PRESETS, ConfigError, TrainConfig
+from gan.device import resolve_device
 from gan.augment import diff_augment
 from gan.glyphset import GlyphSet, GlyphSetError
 from gan.grid import save_glyph_grid
@@ -32,14 +33,6 @@ from gan.provenance import data_fingerprint, provenance
 from gan.run_folder import RunFolderError, clear_run, run_metrics, saved_epochs
 from gan.networks import GlyphDiscriminator, GlyphRecognizer, WriterIdentifier, check_image_size
 
-def resolve_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise ConfigError("--device cuda was asked for, but this torch sees no CUDA GPU (use --device cpu or auto)")
-    if name not in ("cpu", "cuda"):
-        raise ConfigError(f"device must be auto, cpu or cuda, got {name!r}")
-    return torch.device(name)
 
 
 def resolve_config(preset: str, overrides: dict[str, Any], run_dir: str | os.PathLike | None = None,

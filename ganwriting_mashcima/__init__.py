@@ -18,11 +18,12 @@ from gan.lazy import lazy_exports
 _PUBLIC = {
     "gan": ("PRESETS", "GlyphSampler", "GlyphSet", "GlyphSetError", "TrainConfig", "evaluate", "load_generator",
             "train"),
-    "ganwriting_mashcima.provider": ("default_checkpoint", "mashcima_provider", "mixed_repository",
-                                     "register_provider", "unregister_provider"),
-    "ganwriting_mashcima.smashcima_backend": ("smashcima_model", "synthesize_pages"),  # the smashcima extra
+    "ganwriting_mashcima.provider": ("mashcima_provider", "mixed_repository", "register_provider",
+                                     "unregister_provider"),
     "symbol_sources": ("EVALUATION_WRITERS", "extract_from_folders", "extract_glyph_set", "load_muscima_pp",
                        "locate_muscima_pp"),
     "symbol_sources.mashcima_provider": ("MixedSymbolRepository",),
+    "symbol_sources.pretrained": ("default_checkpoint",),
+    "symbol_sources.smashcima_backend": ("smashcima_model", "synthesize_pages"),  # the smashcima extra
 }
 __all__, __getattr__ = lazy_exports("ganwriting_mashcima", _PUBLIC)

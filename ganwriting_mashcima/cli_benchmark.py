@@ -7,31 +7,7 @@ from pathlib import Path
 import click
 
 from ganwriting_mashcima.errors import FriendlyGroup, exit_130_on_ctrl_c, one_line_errors
-from ganwriting_mashcima.options import LazyChoice, device_option
-
-RESUME_BENCHMARK = "continue by running the same command again: it resumes where it stopped"
-
-
-def number_list(kind: type, what: str):
-    """A click callback parsing "1,2,3" (or spaces) into a tuple of ``kind``; None stays None (= preset's)."""
-    def parse(ctx, param, value: str | None) -> tuple | None:
-        if value is None:
-            return None
-        try:
-            return tuple(kind(v) for v in value.replace(",", " ").split())
-        except ValueError:
-            raise click.BadParameter(f"expected comma-separated {what}, got {value!r}") from None
-    return parse
-
-
-def portable_path(path: Path) -> str:
-    """Relative to the working folder when inside it (or given relative), so a committed config.json means the
-    same on any clone run from its root."""
-    resolved = path.resolve()
-    try:
-        return str(resolved.relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path) if not path.is_absolute() else str(resolved)
+from ganwriting_mashcima.options import RESUME_BENCHMARK, LazyChoice, device_option, number_list, portable_path
 
 
 @click.group(cls=FriendlyGroup)

@@ -137,7 +137,7 @@ def sample(checkpoint: Path | None, out: Path, classes: str | None, per_class: i
     """
     from gan.checkpoint import load_generator
     from gan.grid import save_glyph_grid
-    from gan.training import resolve_device
+    from gan import resolve_device
 
     if writer is not None and style_from:
         raise click.UsageError("give --writer or --style-from, not both")

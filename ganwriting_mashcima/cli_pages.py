@@ -59,7 +59,7 @@ def synthesize_pages_cmd(musicxml: tuple[Path, ...], musicxml_dir: Path | None, 
       ganmash synthesize-pages --musicxml-dir scores/ --count 100 --seed 7 --out pages --resume
       ganmash synthesize-pages --musicxml song.musicxml --ratio 1 --style-from my-crops/ --out pages
     """
-    from ganwriting_mashcima.smashcima_backend import require_smashcima, synthesize_pages
+    from symbol_sources.smashcima_backend import require_smashcima, synthesize_pages
 
     require_smashcima()  # without the extra: one line saying how to install it
     from symbol_sources.pages import musicxml_files

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import click
 
-from ganwriting_mashcima.cli_benchmark import RESUME_BENCHMARK, number_list, portable_path
 from ganwriting_mashcima.errors import exit_130_on_ctrl_c, one_line_errors, refuse_existing
-from ganwriting_mashcima.options import DEFAULT_GOLD, LazyChoice, bank_options, device_option, muscima_pp_option
+from ganwriting_mashcima.options import (DEFAULT_GOLD, RESUME_BENCHMARK, LazyChoice, bank_options, device_option,
+                                         muscima_pp_option, number_list, portable_path)
 
 IMAGE_SUFFIXES = (".png",)
 

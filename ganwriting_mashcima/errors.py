@@ -1,9 +1,9 @@
 """What counts as the user's mistake, and how the CLI shows it: one line, exit 1, no traceback.
 
-The project's error classes are named, not imported: importing them would import their modules (torch and all)
-just to start the CLI, and ``experiments`` back into this package. An exception can only be one of them if its
-module was loaded, so matching the names along its class's MRO is exact (tests/test_cli_startup.py checks
-that every name exists).
+The project's error classes are named, not imported: importing them would import their modules (torch, OpenCV,
+Mashcima) just to start the CLI, which tests/test_cli_startup.py keeps light. An exception can only be one of
+them if its module was loaded, so matching the names along its class's MRO is exact (tests/test_cli_startup.py
+checks that every name exists).
 """
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ USER_ERROR_CLASSES: tuple[tuple[str, str], ...] = (
     ("gan.run_folder", "RunFolderError"),
     ("symbol_sources.locate", "DataNotFoundError"), ("symbol_sources.download", "DownloadError"),
     ("symbol_sources.muscima_pp", "MuscimaError"), ("symbol_sources.real_staves", "GoldError"),
-    ("symbol_sources.staves", "StaffJobError"), ("symbol_sources.pages", "SmashcimaAssetsError"),
-    ("ganwriting_mashcima.smashcima_backend", "SmashcimaMissingError"), ("symbol_sources.annotations", "AnnotationsError"),
+    ("symbol_sources.staves", "StaffJobError"), ("symbol_sources.smashcima_extra", "SmashcimaAssetsError"),
+    ("symbol_sources.smashcima_extra", "SmashcimaMissingError"), ("symbol_sources.annotations", "AnnotationsError"),
     ("experiments.results_folder", "BenchmarkError"), ("experiments.staff_recognizer", "RecognizerError"),
 )
 OS_USER_ERRORS = (FileExistsError, FileNotFoundError, PermissionError, NotADirectoryError, IsADirectoryError)

@@ -103,3 +103,28 @@ def hand_options(command):
         "--style", type=LazyChoice("symbol_sources.glyph_draws", "STYLES"), default="per-staff", show_default=True,
         help="The generated glyphs' hand: one training writer per staff, a random training writer per glyph, or a "
              "new hand per staff (novel: mixed from 2-3 training writers; fresh glyphs only).")(command)
+
+
+RESUME_BENCHMARK = "continue by running the same command again: it resumes where it stopped"
+
+
+def number_list(kind: type, what: str):
+    """A click callback parsing "1,2,3" (or spaces) into a tuple of ``kind``; None stays None (= preset's)."""
+    def parse(ctx, param, value: str | None) -> tuple | None:
+        if value is None:
+            return None
+        try:
+            return tuple(kind(v) for v in value.replace(",", " ").split())
+        except ValueError:
+            raise click.BadParameter(f"expected comma-separated {what}, got {value!r}") from None
+    return parse
+
+
+def portable_path(path: Path) -> str:
+    """Relative to the working folder when inside it (or given relative), so a committed config.json means the
+    same on any clone run from its root."""
+    resolved = path.resolve()
+    try:
+        return str(resolved.relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path) if not path.is_absolute() else str(resolved)

@@ -8,21 +8,11 @@ from __future__ import annotations
 
 import contextlib
 import os
-from pathlib import Path
 from typing import Iterable, Iterator
 
 from symbol_sources import locate_muscima_pp
 from symbol_sources.mashcima_provider import MixedSymbolRepository, install, open_mixed_repository, uninstall
-
-PRETRAINED_CHECKPOINT = Path(__file__).resolve().parent / "pretrained" / "glyph-gan.pt"
-
-
-def default_checkpoint() -> Path:
-    """The packaged pretrained checkpoint."""
-    if not PRETRAINED_CHECKPOINT.is_file():
-        raise FileNotFoundError(f"this install has no packaged pretrained checkpoint ({PRETRAINED_CHECKPOINT}); "
-                                "pass --checkpoint (train one with `ganmash train`)")
-    return PRETRAINED_CHECKPOINT
+from symbol_sources.pretrained import default_checkpoint  # also ganwriting_mashcima.default_checkpoint (public)
 
 
 def mixed_repository(checkpoint: str | os.PathLike | None = None, ratio: float = 0.5, device: str = "auto",

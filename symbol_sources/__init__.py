@@ -5,7 +5,7 @@ use, so importing one light submodule does not import them all.
 """
 from __future__ import annotations
 
-from gan.lazy import lazy_exports
+from gan import lazy_exports
 
 _PUBLIC = {
     "symbol_sources.download": ("MUSCIMA_PP_URL", "DownloadError", "download_muscima_pp"),

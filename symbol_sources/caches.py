@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gan.files import atomic_write, atomic_write_json
+from gan import atomic_write, atomic_write_json
 from symbol_sources.muscima_pp import default_cache_dir
 
 GLYPH_BANK_FORMAT = 1

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from gan.files import check_replaceable_folder, replace_folder
+from gan import check_replaceable_folder, replace_folder
 
 # The URL Mashcima's Config.download_muscima_pp uses.
 MUSCIMA_PP_URL = "https://lindat.mff.cuni.cz/repository/xmlui/bitstream/handle/11372/LRT-2372/MUSCIMA-pp_v1.0.zip"

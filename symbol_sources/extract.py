@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from gan.glyphset import GlyphSet
+from gan import GlyphSet
 from symbol_sources.locate import EVALUATION_WRITERS
 from symbol_sources.muscima_pp import MuscimaError, MuscimaPP
 

@@ -23,7 +23,7 @@ from typing import Any, Iterable, Iterator
 
 import numpy as np
 
-from symbol_sources.glyph_draws import DEFAULT_BANK_SIZE, STYLES, FreshGlyphs, GeneratedGlyphs, GlyphBank, StaffCounts, Style
+from symbol_sources.glyph_draws import STYLES, FreshGlyphs, GeneratedGlyphs, GlyphBank, StaffCounts, Style
 
 # Mashcima category -> {sprite name -> MUSCIMA++ class the GAN draws}. A bare Sprite category uses key None.
 CATEGORY_SPRITES: dict[str, dict[str | None, str]] = {
@@ -307,7 +307,7 @@ def open_mixed_repository(checkpoint: str | os.PathLike, muscima_pp: str | os.Pa
     the checkpoint's content, so the next run with the same GAN and seed makes none of them again.
     """
     from gan import load_generator, resolve_device
-    from gan.provenance import file_sha256
+    from gan import file_sha256
     from symbol_sources.caches import GlyphBankCache
     from symbol_sources.mashcima_repository import build_mashcima_repository
     from symbol_sources.references import reference_style

@@ -18,8 +18,7 @@ import tempfile
 from pathlib import Path
 from typing import Iterable
 
-from gan.files import replace_folder
-from gan.provenance import file_sha256
+from gan import file_sha256, replace_folder
 
 from symbol_sources.extract import EVALUATION_WRITERS, chosen_writers
 from symbol_sources.muscima_pp import (CROP_OBJECT_DIR, PAGE_FILE_NAME, MuscimaError, default_cache_dir,

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gan.files import atomic_save_npz
+from gan import atomic_save_npz
 
 CROP_OBJECT_DIR = Path("data") / "cropobjects_withstaff"
 REGION_CLASSES = ("staff", "staff_space")

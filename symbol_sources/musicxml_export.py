@@ -91,7 +91,7 @@ def export_musicxml(tunes: list[Tune], folder: Path, overwrite: bool = False, pr
     everything is written into a temporary sibling first and swapped into place at the end (``replace_folder``),
     so a failed or interrupted export leaves nothing and loses nothing. Returns the export's record, also written
     to ``folder/sources.json``: per file its tune, and the tunes skipped by reason."""
-    from gan.files import replacing_folder
+    from gan import replacing_folder
 
     if (folder.exists() or folder.is_symlink()) and not overwrite:  # before any tune is parsed
         raise FileExistsError(f"{folder} exists; pass --overwrite to replace it")

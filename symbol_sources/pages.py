@@ -19,7 +19,7 @@ from typing import Any, Callable
 import numpy as np
 from tqdm import tqdm
 
-from gan.files import append_jsonl, atomic_write_bytes
+from gan import append_jsonl, atomic_write_bytes
 from symbol_sources.staves import (LEGACY_BANK_SIZE, MANIFEST, StaffJobError, check_count_seed_ratio, check_glyph_draws,
                                    check_job_dir, encode_png, read_manifest, start_job_dir)
 
@@ -32,11 +32,6 @@ MUSICXML_SUFFIXES = (".musicxml", ".xml")
 
 class PageJobError(StaffJobError):
     """A page-synthesis job that cannot run as asked (one-line message)."""
-
-
-class SmashcimaAssetsError(RuntimeError):
-    """A Smashcima asset bundle that is missing and may not be downloaded (one-line message). Defined here, not
-    in ``smashcima_assets``, so the CLI can name it without Smashcima installed."""
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from smashcima.assets.textures.MzkPaperPatches import MzkPaperPatches
 
 from symbol_sources.locate import EVALUATION_WRITERS
 from symbol_sources.muscima_pp import default_cache_dir
-from symbol_sources.pages import SmashcimaAssetsError
+from symbol_sources.smashcima_extra import SmashcimaAssetsError
 
 ASSETS_PREFIX = "smashcima-assets-"
 

@@ -245,7 +245,7 @@ def open_gan_model(checkpoint: str | os.PathLike, assets: OfflineAssetRepository
     MUSCIMA++ glyph bundle (minutes, once).
     """
     from gan import load_generator, resolve_device
-    from gan.provenance import file_sha256
+    from gan import file_sha256
     from symbol_sources.caches import GlyphBankCache
     from symbol_sources.references import reference_style
 

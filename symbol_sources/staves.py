@@ -22,10 +22,9 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from gan.config import MAX_SEED
-from gan.files import append_jsonl, atomic_write_bytes, atomic_write_json
-from symbol_sources.glyph_draws import STYLES
-from symbol_sources.mashcima_provider import DEFAULT_BANK_SIZE, check_real_classes
+from gan import MAX_SEED, append_jsonl, atomic_write_bytes, atomic_write_json
+from symbol_sources.glyph_draws import DEFAULT_BANK_SIZE, STYLES
+from symbol_sources.mashcima_provider import check_real_classes
 
 Mode = Literal["training", "beauty"]
 LEGACY_BANK_SIZE = DEFAULT_BANK_SIZE  # what jobs written before fresh glyphs drew from

@@ -59,6 +59,13 @@ def _no_user_env(monkeypatch, tmp_path):
     monkeypatch.setenv("GANMASH_CACHE_DIR", os.fspath(tmp_path / "cache"))
 
 
+@pytest.fixture
+def warm_cache(monkeypatch, cache_dir):
+    """ganmash's caches are the session's (MUSCIMA++ parsed once, ~8 s a parse), for tests of commands that read
+    MUSCIMA++ but test nothing of the caches."""
+    monkeypatch.setenv("GANMASH_CACHE_DIR", os.fspath(cache_dir))
+
+
 # Classes Mashcima draws often: enough for staves to mix real and generated glyphs.
 PROVIDER_CLASSES = ["notehead-full", "notehead-empty", "stem", "8th_flag", "sharp", "flat", "natural",
                     "quarter_rest", "g-clef", "duration-dot", "ledger_line", "thin_barline"]

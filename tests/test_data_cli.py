@@ -8,6 +8,8 @@ from click.testing import CliRunner
 
 from ganwriting_mashcima.cli import main
 
+pytestmark = pytest.mark.usefixtures("warm_cache")  # MUSCIMA++ parsed once per session
+
 
 @pytest.fixture
 def run(muscima_root):

@@ -29,8 +29,21 @@ def _one_line_error(result, pattern):
     assert pytest.importorskip("re").search(pattern, lines[0]), lines[0]
 
 
-def test_train_writes_a_checkpoint(run_dir):
-    assert (run_dir / "latest.pt").is_file() and (run_dir / "checkpoints" / "epoch_0001.pt").is_file()
+def test_train_writes_a_checkpoint_of_the_trained_epoch_that_samples(run_dir):
+    from gan import TrainConfig, load_checkpoint, load_generator
+
+    latest, epoch_1 = load_checkpoint(run_dir / "latest.pt"), load_checkpoint(run_dir / "checkpoints" / "epoch_0001.pt")
+    assert (latest["epoch"], latest["step"]) == (1, 0)  # epoch 1 done; a resume starts epoch 2 at its step 0
+    trained = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    steps = TrainConfig.from_dict(latest["config"]).steps_per_epoch
+    assert [(m["epoch"], m["steps"]) for m in trained if m["epoch"] == 1] == [(1, steps)]
+    for name, weights in latest["networks"]["G_ema"].items():
+        assert torch.equal(weights, epoch_1["networks"]["G_ema"][name]), name
+    sampler = load_generator(run_dir / "latest.pt")
+    glyphs = sampler.sample(sampler.classes[:2], n=3, seed=0)
+    assert glyphs.shape == (6, latest["image_size"], latest["image_size"])
+    assert glyphs.min() >= 0.0 and glyphs.max() <= 1.0 and glyphs.std() > 0
+    assert (glyphs == sampler.sample(sampler.classes[:2], n=3, seed=0)).all()
 
 
 def test_train_keeps_the_preset_with_the_flags_over_it_as_config_json(run_dir):

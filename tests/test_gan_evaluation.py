@@ -73,10 +73,14 @@ def test_known_case_variety_is_at_the_real_vs_real_reference(real_as_generated):
     summary = real_as_generated["variety"]["summary"]
     for space in ("pixels", "classifier"):
         gen, real = summary[space]["generated"], summary[space]["real_vs_real"]
-        assert real["median_recall"] > 0.6 and real["median_precision"] > 0.6
-        assert gen["median_recall"] == pytest.approx(real["median_recall"], abs=0.2)
-        assert gen["median_precision"] == pytest.approx(real["median_precision"], abs=0.2)
-        assert gen["median_diversity"] == pytest.approx(1.0, abs=0.15)
+        # Measured over six draws of this generator (rng seeds 0-5): real-vs-real recall is 0.97 in both spaces,
+        # recall and precision come in steps of 1/36 (36 reference glyphs per class), and the generated ones were
+        # never more than 4 steps (0.111) from real-vs-real, the diversity ratio never more than 0.078 from 1.
+        # The tolerances allow that spread and no more.
+        assert real["median_recall"] > 0.9 and real["median_precision"] > 0.9
+        assert gen["median_recall"] == pytest.approx(real["median_recall"], abs=0.12)
+        assert gen["median_precision"] == pytest.approx(real["median_precision"], abs=0.12)
+        assert gen["median_diversity"] == pytest.approx(1.0, abs=0.1)
 
 
 def test_known_case_unseen_writers_are_retrieved_as_often_as_from_real_glyphs(real_as_generated):

@@ -71,6 +71,8 @@ def test_generated_note_is_a_mashcima_sprite_group_with_real_geometry(mixed, rea
 def test_generated_accidental_is_a_sprite_at_the_real_offset(mixed, real_repository):
     gen, real = mixed(1.0).SHARPS[4], real_repository.SHARPS[4]
     assert isinstance(gen, Sprite) and (gen.x, gen.y, gen.mask.shape) == (real.x, real.y, real.mask.shape)
+    assert gen.mask.dtype == np.float32 and 0.0 <= gen.mask.min() and gen.mask.max() <= 1.0
+    assert not np.array_equal(gen.mask, real.mask)  # a generated glyph, not the real sprite handed back
 
 
 def test_generated_sizes_follow_the_real_size_distribution(mixed, real_repository):

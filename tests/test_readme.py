@@ -2,7 +2,9 @@
 
 Blocks after a ``<!-- readme-test: shell -->`` or ``<!-- readme-test: python -->`` line are run: shell lines
 through the real CLI in a fresh folder, Python blocks as a script. Only sizes change (``SHRINK``): fewer staves,
-the cpu-smoke preset for one epoch, a few classes and writers. Everything else is the README's text.
+the cpu-smoke preset for one epoch, a few classes and writers, and MUSCIMA++ cut to the pages of three writers
+(Mashcima would otherwise load all 121 training pages, most of the test's time). Everything else is the README's
+text.
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ import pytest
 from click.testing import CliRunner
 
 README = Path(__file__).resolve().parent.parent / "README.md"
+WRITERS = (1, 2, 3)  # the writers SHRINK names
 
 SHRINK = (  # (pattern, replacement): the README's sizes -> test sizes
     (r"--count \d+", "--count 2"),
@@ -40,10 +43,23 @@ def shrink(text: str) -> str:
     return text
 
 
+@pytest.fixture(scope="module")
+def three_writers_muscima(muscima_root, tmp_path_factory) -> Path:
+    """MUSCIMA++ with only the pages of the writers the shrunk commands use (links to the real files): the same
+    pages as the session's ``real_repository``, so Mashcima's cache of them is shared."""
+    root = tmp_path_factory.mktemp("muscima-3-writers") / "v1.0"
+    pages = root / "data" / "cropobjects_withstaff"
+    pages.mkdir(parents=True)
+    for page in (muscima_root / "data" / "cropobjects_withstaff").glob("CVC-MUSCIMA_W-*_N-*_D-ideal.xml"):
+        if int(page.name.split("_")[1][2:]) in WRITERS:
+            (pages / page.name).symlink_to(page)
+    return root
+
+
 @pytest.fixture
-def in_fresh_folder(tmp_path, monkeypatch, muscima_root, cache_dir):
+def in_fresh_folder(tmp_path, monkeypatch, three_writers_muscima, cache_dir):
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("GANMASH_MUSCIMA_PP", str(muscima_root))
+    monkeypatch.setenv("GANMASH_MUSCIMA_PP", str(three_writers_muscima))
     monkeypatch.setenv("GANMASH_CACHE_DIR", str(cache_dir))  # the session's cache: MUSCIMA++ parsed once
     return tmp_path
 

@@ -147,7 +147,7 @@ def test_assets_install_offline_and_leave_out_evaluation_writers(assets, no_netw
 
 
 def test_a_page_needs_no_download_and_mzk_paper_is_never_fetched_unasked(assets, assets_cache, score, no_network):
-    from symbol_sources.pages import SmashcimaAssetsError
+    from symbol_sources.smashcima_extra import SmashcimaAssetsError
     from symbol_sources.smashcima_provider import OfflineHandwrittenModel
 
     model = gan_model(assets, assets_cache, 0.5)

@@ -1,6 +1,8 @@
 """Staff recognition: real test staves from MUSCIMA++, gold files, SER, the CRNN recogniser and its CLI."""
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import json
 from pathlib import Path
 
@@ -9,6 +11,8 @@ import numpy as np
 import pytest
 import torch
 from click.testing import CliRunner
+
+pytestmark = pytest.mark.usefixtures("warm_cache")  # MUSCIMA++ parsed once per session
 
 REPO = Path(__file__).resolve().parent.parent
 GOLD = REPO.parent / "shared" / "cvc-muscima-gold" / "dev.tsv"
@@ -170,8 +174,8 @@ def tiny_config(**kw):
 
 
 def test_training_lowers_the_ctc_loss_on_real_mashcima_staves(real_repository, smoke_checkpoint, tmp_path):
-    from experiments.staff_benchmark import read_staves, train_recognizer
-    from experiments.staff_recognizer import TokenCodec, mashcima_vocabulary
+    from experiments.staff_benchmark import read_staves
+    from experiments.staff_recognizer import TokenCodec, mashcima_vocabulary, train_recognizer
     from symbol_sources.mashcima_provider import open_mixed_repository
     from symbol_sources.staves import StaffJob, synthesize_staves
 
@@ -182,8 +186,8 @@ def test_training_lowers_the_ctc_loss_on_real_mashcima_staves(real_repository, s
     images, labels = read_staves(tmp_path / "staves", config.recognizer.height, codec)
     torch.set_num_threads(1)
     log: list[dict] = []
-    train_recognizer(images, labels, codec, config, torch.device("cpu"), 0, progress=False, on_log=log.append,
-                     log_every=30)
+    train_recognizer(images, labels, codec, config.recognizer, config.training(), torch.device("cpu"), 0,
+                     progress=False, on_log=log.append, log_every=30)
     assert log[-1]["loss"] < 0.6 * log[0]["loss"]
 
 
@@ -330,20 +334,35 @@ def test_overwrite_to_rescore_on_another_gold_keeps_the_recognisers_and_their_tr
     assert (out / "metrics.jsonl").read_text() == log and (out / "notes.txt").read_text() == "mine"
 
 
-def test_the_committed_staff_results_keep_their_recognisers_keys(monkeypatch):
+@pytest.mark.parametrize("name", ["staves-music-cpu", "staves-music-cpu-real-clefs", "staves-mixed-cpu"])
+def test_the_committed_staff_results_keep_their_recognisers_keys(name):
     from experiments.staff_benchmark import StaffBenchConfig
     from experiments.staff_recognizer import load_recognizer
 
-    folder = REPO / "results" / "staves-music-cpu"
+    folder = REPO / "results" / name
     saved = json.loads((folder / "config.json").read_text())
     config = StaffBenchConfig.from_dict(saved)
-    # the annotation file is rebuilt by `annotations from-corpus`, not committed: its recorded content stands in
-    recorded = json.loads((folder / "results.json").read_text())["annotations"]["sha256"]
-    monkeypatch.setattr(StaffBenchConfig, "annotations_content", lambda self: recorded)
     assert config.to_dict() == saved  # settings added later leave a default run's config as it was
+    # the annotation file is rebuilt by `annotations from-corpus` (minutes), not committed: its recorded content
+    recorded = json.loads((folder / "results.json").read_text())["annotations"]["sha256"]
     for path in sorted(folder.glob("recognizer_*.pt")):
         info = load_recognizer(path).info
-        assert info["training_key"] == config.training_key(info["ratio"], info["seed"]), path.name
+        assert info["training_key"] == config.training_key(info["ratio"], info["seed"], recorded), path.name
+
+
+def test_the_annotations_count_by_content_not_path(tmp_path):
+    from experiments.staff_benchmark import PRESETS
+
+    (tmp_path / "a.txt").write_text("clef.G-2 q4 |\n")
+    (tmp_path / "copy.txt").write_text("clef.G-2 q4 |\n")
+    (tmp_path / "other.txt").write_text("clef.G-2 q5 |\n")
+    config = dataclasses.replace(PRESETS["smoke"], annotations=str(tmp_path / "a.txt"))
+    key = config.training_key(0.0, 0)
+    assert config.annotations_content() == hashlib.sha256(b"clef.G-2 q4 |\n").hexdigest()
+    assert dataclasses.replace(config, annotations=str(tmp_path / "copy.txt")).training_key(0.0, 0) == key
+    assert dataclasses.replace(config, annotations=str(tmp_path / "other.txt")).training_key(0.0, 0) != key
+    assert dataclasses.replace(config, annotations=None).training_key(0.0, 0) != key
+    assert config.training_key(0.0, 0, config.annotations_content()) == key  # the recorded content stands in exactly
 
 
 # -- CLI ----------------------------------------------------------------------------------------------------------

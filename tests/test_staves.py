@@ -100,10 +100,13 @@ def test_unparsable_annotation_is_skipped_named_and_counted(repo_for, tmp_path):
     assert records[1]["skipped"] and records[1]["line"] == 2 and "file" not in records[1]
 
 
-def test_existing_output_needs_resume_or_overwrite(repo_for, annotations, tmp_path):
-    synthesize_staves(repo_for(0.5), _job(annotations, 2), tmp_path / "out", progress=False)
-    with pytest.raises(StaffJobError, match="--resume"):
-        synthesize_staves(repo_for(0.5), _job(annotations, 2), tmp_path / "out", progress=False)
+def test_existing_output_needs_resume_or_overwrite_and_is_left_untouched(repo_for, annotations, tmp_path):
+    out = tmp_path / "out"
+    synthesize_staves(repo_for(0.5), _job(annotations, 2), out, progress=False)
+    before = {p.relative_to(out): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+    with pytest.raises(StaffJobError, match="--resume"):  # another job: writing anything would change the bytes
+        synthesize_staves(repo_for(0.5), _job(annotations, 3, seed=1), out, progress=False)
+    assert {p.relative_to(out): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()} == before
 
 
 def test_resume_with_other_settings_is_refused(repo_for, annotations, tmp_path):

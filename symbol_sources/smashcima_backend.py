@@ -12,21 +12,9 @@ import os
 from pathlib import Path
 from typing import Iterable
 
-from ganwriting_mashcima.provider import default_checkpoint
 from symbol_sources.locate import EVALUATION_WRITERS, locate_muscima_pp
-
-INSTALL_HINT = "the Smashcima backend needs the smashcima extra: pip install -e '.[smashcima]' (or make venv-smashcima)"
-
-
-class SmashcimaMissingError(ImportError):
-    """Smashcima is not installed (one-line message saying how to install it)."""
-
-
-def require_smashcima() -> None:
-    try:
-        import smashcima  # noqa: F401
-    except ImportError:
-        raise SmashcimaMissingError(INSTALL_HINT) from None
+from symbol_sources.pretrained import default_checkpoint
+from symbol_sources.smashcima_extra import require_smashcima
 
 
 def _assets(muscima_pp, excluded_writers, allow_download, cache_dir):
@@ -69,9 +57,7 @@ def synthesize_pages(musicxml: Iterable[str | os.PathLike], out: str | os.PathLi
     """Pages of the MusicXML files into ``out`` (``pages/*.png``, ``mung/*.xml``, ``manifest.jsonl``,
     ``config.json``). ``count`` scenes (default: one per file, cycling), scene ``i`` under a seed from (``seed``,
     i). Every input is checked before ``out`` is touched: a bad file leaves nothing behind."""
-    from gan import resolve_device, resolve_precision
-    from gan.checkpoint import load_checkpoint
-    from gan.provenance import file_sha256
+    from gan import file_sha256, load_checkpoint, resolve_device, resolve_precision
     from symbol_sources.pages import COMMAND, PageJob, load_musicxml, synthesize_pages as write_pages
     from symbol_sources.references import references_sha256
     from symbol_sources.smashcima_provider import open_gan_model, resolve_paper

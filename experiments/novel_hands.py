@@ -67,6 +67,7 @@ def main() -> None:
     t0 = time.time()
     device = torch.device("cpu")
     checkpoint = Path(args.checkpoint) if args.checkpoint else packaged_checkpoint()
+    checkpoint_sha256 = file_sha256(checkpoint)  # of what was loaded, before minutes of work
     sampler = load_generator(checkpoint, device)
     ck_config = torch.load(checkpoint, map_location="cpu", weights_only=True)["config"]
     glyphs = GlyphSet.load(args.data)
@@ -144,7 +145,7 @@ def main() -> None:
         for s in scales}
     report["settings"] = {"hands": args.hands, "per_hand": args.per_hand, "scales": scales, "seed": args.seed,
                           "val_writers": list(val_set.writer_ids), "knn_k": 3, "min_real_per_class": MIN_REAL}
-    report["provenance"] = {**provenance(), "checkpoint": str(checkpoint), "checkpoint_sha256": file_sha256(checkpoint),
+    report["provenance"] = {**provenance(), "checkpoint": str(checkpoint), "checkpoint_sha256": checkpoint_sha256,
                             "data_fingerprint": data_fingerprint(glyphs), "seconds": round(time.time() - t0)}
     atomic_write_json(args.out, report)
     if args.figure:

@@ -306,8 +306,7 @@ def open_mixed_repository(checkpoint: str | os.PathLike, muscima_pp: str | os.Pa
     ``bank_cache`` a capped bank's glyphs are kept in ``cache_dir`` (default: ganmash's cache folder), keyed by
     the checkpoint's content, so the next run with the same GAN and seed makes none of them again.
     """
-    from gan import load_generator, resolve_device
-    from gan import file_sha256
+    from gan import file_sha256, load_generator, resolve_device
     from symbol_sources.caches import GlyphBankCache
     from symbol_sources.mashcima_repository import build_mashcima_repository
     from symbol_sources.references import reference_style

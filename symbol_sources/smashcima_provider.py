@@ -244,8 +244,7 @@ def open_gan_model(checkpoint: str | os.PathLike, assets: OfflineAssetRepository
     ``style_from``: a folder of the user's glyph images. The first model on new assets extracts Smashcima's
     MUSCIMA++ glyph bundle (minutes, once).
     """
-    from gan import load_generator, resolve_device
-    from gan import file_sha256
+    from gan import file_sha256, load_generator, resolve_device
     from symbol_sources.caches import GlyphBankCache
     from symbol_sources.references import reference_style
 

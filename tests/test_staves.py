@@ -212,25 +212,27 @@ def test_bad_input_leaves_no_output_behind(args, message, tmp_path, muscima_root
     assert not (tmp_path / "o").exists()  # so the corrected command is not refused
 
 
-def test_ctrl_c_exits_130_and_resume_finishes(smoke_checkpoint, mini_muscima, annotations, tmp_path):
-    import os
-    import signal
-    import threading
-    import time
+def test_ctrl_c_exits_130_and_resume_finishes(smoke_checkpoint, mini_muscima, annotations, tmp_path, monkeypatch):
+    """Ctrl-C lands right after the third staff's manifest line (a KeyboardInterrupt where Python raises one for
+    SIGINT: deterministic, unlike a signal racing a run that may finish first)."""
+    import symbol_sources.staves as staves
 
     out = tmp_path / "o"
     args = ["synthesize-staves", "--out", str(out), "--count", "40", "--annotations", str(annotations),
             "--checkpoint", str(smoke_checkpoint), "--muscima-pp", str(mini_muscima), "--mode", "beauty"]
+    appended, append = [], staves.append_jsonl
 
-    def press_ctrl_c_after_the_first_staff():
-        while not (out / "manifest.jsonl").is_file():
-            time.sleep(0.05)
-        os.kill(os.getpid(), signal.SIGINT)
+    def append_then_ctrl_c(path, record):
+        append(path, record)
+        appended.append(record["index"])
+        if len(appended) == 3:
+            raise KeyboardInterrupt
 
-    threading.Thread(target=press_ctrl_c_after_the_first_staff, daemon=True).start()
+    monkeypatch.setattr(staves, "append_jsonl", append_then_ctrl_c)
     r = CliRunner().invoke(main, args)
     assert r.exit_code == 130 and "continue with --resume" in r.output, r.output
-    assert 1 <= len(read_manifest(out)) < 40
+    assert len(read_manifest(out)) == 3
+    monkeypatch.setattr(staves, "append_jsonl", append)
     r = CliRunner().invoke(main, [*args, "--resume"])
     assert r.exit_code == 0 and sorted(x["index"] for x in read_manifest(out)) == list(range(40)), r.output
 

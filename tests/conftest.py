@@ -42,12 +42,13 @@ def small_glyph_set(muscima):
 
 @pytest.fixture
 def mini_muscima(tmp_path, muscima_root) -> Path:
-    """A MUSCIMA++ layout with three real pages, to damage or change freely."""
+    """A MUSCIMA++ layout with four real pages, to damage or change freely. W-01 N-19 is among them because
+    Mashcima reads it for its default symbols (without it every staff fails to render)."""
     src = muscima_root / "data" / "cropobjects_withstaff"
     dst = tmp_path / "v1.0" / "data" / "cropobjects_withstaff"
     dst.mkdir(parents=True)
-    for name in ("CVC-MUSCIMA_W-01_N-10_D-ideal.xml", "CVC-MUSCIMA_W-02_N-13_D-ideal.xml",
-                 "CVC-MUSCIMA_W-13_N-02_D-ideal.xml"):
+    for name in ("CVC-MUSCIMA_W-01_N-10_D-ideal.xml", "CVC-MUSCIMA_W-01_N-19_D-ideal.xml",
+                 "CVC-MUSCIMA_W-02_N-13_D-ideal.xml", "CVC-MUSCIMA_W-13_N-02_D-ideal.xml"):
         (dst / name).write_bytes((src / name).read_bytes())
     return tmp_path / "v1.0"
 

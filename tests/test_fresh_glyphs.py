@@ -185,12 +185,15 @@ def test_precision_auto_resolves_to_what_the_hardware_runs_natively():
     assert resolve_precision("fp32", cpu) == "fp32"
 
 
-def test_cli_records_precision_and_style_from_and_writes_in_that_hand(smoke_checkpoint, muscima_root,
+def test_cli_records_precision_and_style_from_and_writes_in_that_hand(smoke_checkpoint, mini_muscima,
                                                                        small_glyph_set, tmp_path):
     refs = _write_references(tmp_path / "refs", small_glyph_set.images[:8],
                              np.array(small_glyph_set.classes)[small_glyph_set.labels[:8]])
-    r = CliRunner().invoke(main, ["synthesize-staves", "--out", str(tmp_path / "o"), "--count", "2", "--ratio", "1",
-                                  "--checkpoint", str(smoke_checkpoint), "--muscima-pp", str(muscima_root),
+    annotations = tmp_path / "staves.txt"
+    annotations.write_text("\n".join(STAVES[:2]) + "\n")
+    r = CliRunner().invoke(main, ["synthesize-staves", "--out", str(tmp_path / "o"), "--annotations", str(annotations),
+                                  "--ratio", "1",
+                                  "--checkpoint", str(smoke_checkpoint), "--muscima-pp", str(mini_muscima),
                                   "--style-from", str(refs), "--precision", "bf16", "--device", "cpu"])
     assert r.exit_code == 0, r.output
     config = json.loads((tmp_path / "o" / "config.json").read_text())

@@ -235,6 +235,7 @@ def test_ctrl_c_exits_130_and_resume_finishes(smoke_checkpoint, mini_muscima, an
     monkeypatch.setattr(staves, "append_jsonl", append)
     r = CliRunner().invoke(main, [*args, "--resume"])
     assert r.exit_code == 0 and sorted(x["index"] for x in read_manifest(out)) == list(range(40)), r.output
+    assert all("file" in x for x in read_manifest(out))  # every staff rendered, none skipped
 
 
 def test_sheet_stacks_the_first_staves_of_a_run_into_one_png(repo_for, annotations, tmp_path):

@@ -14,7 +14,7 @@ import signal
 import threading
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import numpy as np
 import torch
@@ -444,17 +444,10 @@ def _forget_metrics_after(path: Path, records: list[dict[str, Any]]) -> None:
         atomic_write_bytes(path, "".join(json.dumps(r) + "\n" for r in records).encode())
 
 
-def train(config: TrainConfig, data_dir: str | os.PathLike, run_dir: str | os.PathLike, *,
-          device: str = "auto", resume: bool = False,
-          start_epoch: int | None = None, overwrite: bool = False, progress: bool = True,
-          log: Callable[[str], None] = print) -> dict[str, Any]:
-    """Train (or continue) a run in ``run_dir``; returns the last epoch's metrics (``interrupted`` set on Ctrl-C).
-
-    ``resume`` continues from ``RUN/latest.pt``; ``start_epoch`` from ``RUN/checkpoints/epoch_NNNN.pt``.
-    """
-    run_dir = Path(run_dir)
-    resuming = resume or start_epoch is not None
-    dev = resolve_device(device)
+def _open_run(config: TrainConfig, data_dir: str | os.PathLike, run_dir: Path, dev: torch.device, resuming: bool,
+              start_epoch: int | None, overwrite: bool, log: Callable[[str], None]) -> "Trainer":
+    """The trainer of the run, resumed or new; every check that can refuse the job runs before anything in
+    ``run_dir`` is removed or written."""
     glyphs = GlyphSet.load(data_dir)
     try:
         check_image_size(glyphs.image_size)
@@ -479,51 +472,83 @@ def train(config: TrainConfig, data_dir: str | os.PathLike, run_dir: str | os.Pa
         log(f"{run_dir} is already at epoch {trainer.epoch} of {config.epochs}; raise --epochs to train on")
     (run_dir / "checkpoints").mkdir(exist_ok=True)
     (run_dir / "samples").mkdir(exist_ok=True)
+    return trainer
 
+
+@contextlib.contextmanager
+def _ctrl_c_finishes_the_step(trainer: "Trainer", log: Callable[[str], None]) -> Iterator[None]:
+    """While training: a first Ctrl-C asks the trainer to stop after its step (and save), a second aborts."""
     def on_sigint(signum, frame):
         if trainer.stop_requested:  # second Ctrl-C: stop now
             raise KeyboardInterrupt
         trainer.stop_requested = True
         log("\nCtrl-C: finishing this step, saving latest.pt (Ctrl-C again to abort)")
 
-    in_main = threading.current_thread() is threading.main_thread()
+    in_main = threading.current_thread() is threading.main_thread()  # signals reach the main thread only
     old_handler = signal.signal(signal.SIGINT, on_sigint) if in_main else None
-    metrics: dict[str, Any] = {"epoch": trainer.epoch}
     try:
-        if trainer.epoch == 0 and trainer.step_in_epoch == 0 and trainer.wid_step < config.wid_pretrain_steps:
-            metrics = trainer.pretrain_writer_identifier(progress)
-            save_checkpoint(run_dir / "latest.pt", trainer.state_dict())
-            if trainer.stop_requested:
-                log(f"saved {run_dir / 'latest.pt'} at writer-identifier step {trainer.wid_step}; "
-                    "continue with --resume")
-                return {**metrics, "interrupted": True}
-            append_jsonl(run_dir / "metrics.jsonl", metrics)
-            log(f"writer identifier pretrained: {metrics['wid_steps']} steps, loss {metrics['w']}, "
-                f"{metrics['seconds']} s")
-        while trainer.epoch < config.epochs:
-            metrics = trainer.train_epoch(progress)
-            if trainer.stop_requested:
-                save_checkpoint(run_dir / "latest.pt", trainer.state_dict())
-                metrics["interrupted"] = True
-                log(f"saved {run_dir / 'latest.pt'} at epoch {trainer.epoch} step {trainer.step_in_epoch}; "
-                    "continue with --resume")
-                break
-            e = trainer.epoch
-            state = trainer.state_dict()
-            if e % config.save_every == 0 or e == config.epochs:
-                save_checkpoint(run_dir / "checkpoints" / f"epoch_{e:04d}.pt", state)
-            save_checkpoint(run_dir / "latest.pt", state)
-            trainer.save_samples(run_dir / "samples" / f"epoch_{e:04d}.png")
-            if config.eval_every and e % config.eval_every == 0 and config.val_writers:
-                metrics["eval"] = validate(run_dir / "latest.pt", data_dir, dev)
-                log(f"epoch {e} validation: " + json.dumps(metrics["eval"]))
-            append_jsonl(run_dir / "metrics.jsonl", metrics)
-            log(f"epoch {e}/{config.epochs}: " + ", ".join(f"{k} {v}" for k, v in metrics.items()
-                                                          if k not in ("epoch", "eval")))
-    except KeyboardInterrupt:
-        log(f"aborted; {run_dir / 'latest.pt'} holds the last completed epoch")
-        metrics["interrupted"] = True
+        yield
     finally:
         if in_main:
             signal.signal(signal.SIGINT, old_handler)
+
+
+def _pretrain(trainer: "Trainer", run_dir: Path, progress: bool, log: Callable[[str], None]) -> dict[str, Any]:
+    """The writer identifier's pretraining (epoch 0), saved; ``interrupted`` set when Ctrl-C stopped it."""
+    metrics = trainer.pretrain_writer_identifier(progress)
+    save_checkpoint(run_dir / "latest.pt", trainer.state_dict())
+    if trainer.stop_requested:
+        log(f"saved {run_dir / 'latest.pt'} at writer-identifier step {trainer.wid_step}; continue with --resume")
+        return {**metrics, "interrupted": True}
+    append_jsonl(run_dir / "metrics.jsonl", metrics)
+    log(f"writer identifier pretrained: {metrics['wid_steps']} steps, loss {metrics['w']}, {metrics['seconds']} s")
+    return metrics
+
+
+def _save_epoch(trainer: "Trainer", metrics: dict[str, Any], run_dir: Path, data_dir: str | os.PathLike,
+                dev: torch.device, log: Callable[[str], None]) -> None:
+    """After a completed epoch: its checkpoints, sample grid, validation measures (when due) and metrics line."""
+    config, e = trainer.config, trainer.epoch
+    state = trainer.state_dict()
+    if e % config.save_every == 0 or e == config.epochs:
+        save_checkpoint(run_dir / "checkpoints" / f"epoch_{e:04d}.pt", state)
+    save_checkpoint(run_dir / "latest.pt", state)
+    trainer.save_samples(run_dir / "samples" / f"epoch_{e:04d}.png")
+    if config.eval_every and e % config.eval_every == 0 and config.val_writers:
+        metrics["eval"] = validate(run_dir / "latest.pt", data_dir, dev)
+        log(f"epoch {e} validation: " + json.dumps(metrics["eval"]))
+    append_jsonl(run_dir / "metrics.jsonl", metrics)
+    log(f"epoch {e}/{config.epochs}: " + ", ".join(f"{k} {v}" for k, v in metrics.items() if k not in ("epoch", "eval")))
+
+
+def train(config: TrainConfig, data_dir: str | os.PathLike, run_dir: str | os.PathLike, *,
+          device: str = "auto", resume: bool = False,
+          start_epoch: int | None = None, overwrite: bool = False, progress: bool = True,
+          log: Callable[[str], None] = print) -> dict[str, Any]:
+    """Train (or continue) a run in ``run_dir``; returns the last epoch's metrics (``interrupted`` set on Ctrl-C).
+
+    ``resume`` continues from ``RUN/latest.pt``; ``start_epoch`` from ``RUN/checkpoints/epoch_NNNN.pt``.
+    """
+    run_dir = Path(run_dir)
+    dev = resolve_device(device)
+    trainer = _open_run(config, data_dir, run_dir, dev, resume or start_epoch is not None, start_epoch, overwrite, log)
+    metrics: dict[str, Any] = {"epoch": trainer.epoch}
+    with _ctrl_c_finishes_the_step(trainer, log):
+        try:
+            if trainer.epoch == 0 and trainer.step_in_epoch == 0 and trainer.wid_step < config.wid_pretrain_steps:
+                metrics = _pretrain(trainer, run_dir, progress, log)
+                if metrics.get("interrupted"):
+                    return metrics
+            while trainer.epoch < config.epochs:
+                metrics = trainer.train_epoch(progress)
+                if trainer.stop_requested:
+                    save_checkpoint(run_dir / "latest.pt", trainer.state_dict())
+                    metrics["interrupted"] = True
+                    log(f"saved {run_dir / 'latest.pt'} at epoch {trainer.epoch} step {trainer.step_in_epoch}; "
+                        "continue with --resume")
+                    break
+                _save_epoch(trainer, metrics, run_dir, data_dir, dev, log)
+        except KeyboardInterrupt:
+            log(f"aborted; {run_dir / 'latest.pt'} holds the last completed epoch")
+            metrics["interrupted"] = True
     return metrics

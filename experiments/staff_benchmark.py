@@ -7,7 +7,8 @@ gold transcriptions by symbol error rate (SER): token-level Levenshtein distance
 averaged over staves. Blank gold staves have no SER; they are skipped and counted.
 
 Annotations come from a file (``annotations``, e.g. real music from ``ganmash annotations from-corpus``) or are
-Mashcima's random ones; how the GAN's glyphs are drawn (``bank_size``, ``real_classes``) is part of the config.
+Mashcima's random ones; how the GAN's glyphs are drawn (``bank_size``, None for fresh glyphs; ``real_classes``;
+the hand: ``style``, ``novel_scale``, ``style_from``; ``precision``) is part of the config.
 Statistics: per ratio the mean and std of SER over seeds, SER per gold writer, and a paired bootstrap 95 % CI of
 the SER difference from the first ratio (same seeds, same gold staves, both resampled). The SER is of greedy
 decoding; every recogniser is also scored with CTC prefix beam search (``beam_width``), reported beside it.
@@ -43,6 +44,7 @@ from gan import (GivenReplace, append_jsonl, atomic_write, atomic_write_bytes, a
 from gan.plotting import agg_pyplot
 from symbol_sources.glyph_draws import DEFAULT_BANK_SIZE
 from symbol_sources.mashcima_provider import check_real_classes
+from symbol_sources.staves import check_glyph_draws
 from symbol_sources.real_staves import GoldStaff
 
 
@@ -65,9 +67,13 @@ class StaffBenchConfig(GivenReplace):
     gold: str = ""
     # added after the first committed results: to_dict leaves them out at their defaults, so the config.json and
     # recogniser keys of those results stay valid
-    bank_size: int = DEFAULT_BANK_SIZE  # generated glyphs per (writer, class) the GAN's draws pick from
+    bank_size: int | None = DEFAULT_BANK_SIZE  # generated glyphs per (writer, class) drawn from; None: all fresh
     real_classes: tuple[str, ...] = ()  # glyph classes the GAN never draws
     beam_width: int = 16  # the second decoding every recogniser is scored with (CTC prefix beam search)
+    style: str = "per-staff"  # whose hand the generated glyphs are in (symbol_sources.glyph_draws.STYLES)
+    novel_scale: float = 1.0  # style "novel": how far new hands are pushed from the writers' mean
+    style_from: str = ""  # a folder of one hand's reference glyphs ("" = none); keyed by content, not path
+    precision: str = "fp32"  # the rendering GAN's float precision (fp32 or bf16: their glyphs differ)
 
     def __post_init__(self) -> None:
         if not self.ratios or any(not 0.0 <= r <= 1.0 for r in self.ratios):
@@ -77,8 +83,13 @@ class StaffBenchConfig(GivenReplace):
                 raise BenchmarkError(f"{name} must be >= 1, got {getattr(self, name)}")
         if not self.seeds or len(set(self.seeds)) != len(self.seeds):
             raise BenchmarkError(f"seeds must be distinct and at least one, got {list(self.seeds)}")
-        if self.bank_size < 1 or self.beam_width < 1:
-            raise BenchmarkError(f"bank_size and beam_width must be >= 1, got {self.bank_size}, {self.beam_width}")
+        if self.beam_width < 1:
+            raise BenchmarkError(f"beam_width must be >= 1, got {self.beam_width}")
+        if self.bank_size is not None and (self.style == "novel" or self.style_from):
+            # said here, not by the staff job: the benchmark's bank size is 32 unless told otherwise
+            raise BenchmarkError(f"a glyph bank (bank_size {self.bank_size}) holds training writers' glyphs; style "
+                                 "novel and style_from need fresh glyphs (--bank-size fresh)")
+        check_glyph_draws(self, BenchmarkError)
         try:
             object.__setattr__(self, "real_classes", check_real_classes(self.real_classes))
         except ValueError as e:
@@ -102,8 +113,12 @@ class StaffBenchConfig(GivenReplace):
                       "recognizer": RecognizerSettings.from_dict(d["recognizer"])})
 
     def draws(self, ratio: float) -> dict[str, Any]:
-        """How the GAN's glyphs are drawn at ``ratio``: nothing at ratio 0, whose staves are plain Mashcima's."""
-        return {"bank_size": self.bank_size, "real_classes": self.real_classes} if ratio > 0 else {}
+        """How the GAN's glyphs are drawn at ``ratio`` (as ``StaffJob`` and ``open_mixed_repository`` name it):
+        nothing at ratio 0, whose staves are plain Mashcima's."""
+        if ratio == 0:
+            return {}
+        return {"bank_size": self.bank_size, "real_classes": self.real_classes, "style": self.style,
+                "novel_scale": self.novel_scale, "style_from": self.style_from or None, "precision": self.precision}
 
     def training(self) -> RecognizerTraining:
         return RecognizerTraining(steps=self.steps, batch_size=self.batch_size, lr=self.lr,
@@ -116,18 +131,26 @@ class StaffBenchConfig(GivenReplace):
         content as recorded in a results.json, for a folder whose annotation file is not at hand."""
         fields = {k: v for k, v in self.to_dict().items()
                   if k not in ("preset", "ratios", "gold", "checkpoint", "seeds", "bootstrap", "annotations",
-                               "beam_width", *(LATER_FIELDS if ratio == 0 else ()))}
+                               "beam_width", "style_from", *(LATER_FIELDS if ratio == 0 else ()))}
         gan = checkpoint_content(self.checkpoint) if ratio > 0 else None
         annotations = (annotations_sha256 or self.annotations_content()) if self.annotations else None
         key = {**fields, "ratio": ratio, "seed": seed, "gan": gan, "annotations": annotations}
+        if ratio > 0 and self.style_from:  # only when set: the keys of runs without references stay as they were
+            key["style_from"] = self.style_from_content()
         return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
 
     def annotations_content(self) -> str | None:
         """sha256 of the annotation file (None: Mashcima's random annotations)."""
         return checkpoint_content(self.annotations) if self.annotations else None
 
+    def style_from_content(self) -> str:
+        """sha256 of the reference glyphs (names and bytes; "" when there are none)."""
+        from symbol_sources.references import references_sha256
 
-LATER_FIELDS = ("bank_size", "real_classes", "beam_width")
+        return references_sha256(self.style_from) if self.style_from else ""
+
+
+LATER_FIELDS = ("bank_size", "real_classes", "beam_width", "style", "novel_scale", "style_from", "precision")
 
 
 def checkpoint_content(path: str) -> str:
@@ -301,6 +324,28 @@ def recognizer_name(ratio: float, seed: int) -> str:
     return f"recognizer_ratio{ratio:.2f}_seed{seed}.pt"
 
 
+def staves_folder_name(ratio: float, gan: str, notes: str, draws: dict[str, Any], references: str) -> str:
+    """The work folder of a ratio's staves. The GAN's and the annotations' content name it, and how the GAN's glyphs
+    are drawn where that is not the default: staves drawn otherwise, by another GAN or from another annotation
+    file are never resumed into. ``references``: the content of the reference glyphs, if any."""
+    name = f"ratio_{ratio:.2f}" + (f"-{gan[:12]}" if gan else "") + (f"-a{notes[:12]}" if notes else "")
+    if draws and draws["bank_size"] is None:
+        name += "-fresh"
+    elif draws.get("bank_size", DEFAULT_BANK_SIZE) != DEFAULT_BANK_SIZE:
+        name += f"-b{draws['bank_size']}"
+    if draws.get("real_classes"):
+        name += "-real" + hashlib.sha256(",".join(draws["real_classes"]).encode()).hexdigest()[:8]
+    if draws.get("style", "per-staff") != "per-staff":
+        name += f"-{draws['style']}"
+    if draws.get("novel_scale", 1.0) != 1.0:
+        name += f"-n{draws['novel_scale']:g}"
+    if references:
+        name += f"-r{references[:12]}"
+    if draws.get("precision", "fp32") != "fp32":
+        name += f"-{draws['precision']}"
+    return name
+
+
 def _render(config: StaffBenchConfig, ratio: float, work: Path, muscima_pp: Path, device: str, workers: int,
             real_repo: Callable[[], Any], progress: bool) -> Path:
     from symbol_sources.mashcima_provider import open_mixed_repository
@@ -309,17 +354,11 @@ def _render(config: StaffBenchConfig, ratio: float, work: Path, muscima_pp: Path
     gan = checkpoint_content(config.checkpoint) if ratio > 0 else ""
     notes = config.annotations_content() or ""
     draws = config.draws(ratio)
-    # the GAN's and the annotations' content name the folder, and how the GAN's glyphs are drawn where that is not
-    # the default: staves drawn otherwise, by another GAN or from another annotation file are never resumed into
-    name = f"ratio_{ratio:.2f}" + (f"-{gan[:12]}" if gan else "") + (f"-a{notes[:12]}" if notes else "")
-    if draws.get("bank_size", DEFAULT_BANK_SIZE) != DEFAULT_BANK_SIZE:
-        name += f"-b{draws['bank_size']}"
-    if draws.get("real_classes"):
-        name += "-real" + hashlib.sha256(",".join(draws["real_classes"]).encode()).hexdigest()[:8]
-    folder = work / name
+    references = config.style_from_content() if draws.get("style_from") else ""
+    folder = work / staves_folder_name(ratio, gan, notes, draws, references)
     job = StaffJob(count=config.staves, ratio=ratio, seed=config.staff_seed, mode="training",
                    checkpoint=config.checkpoint, checkpoint_sha256=gan,
-                   annotations=config.annotations or None, **draws)
+                   annotations=config.annotations or None, style_from_sha256=references, **draws)
     synthesize_staves(None, job, folder, resume=True, progress=progress, workers=workers,
                       repo_factory=lambda: open_mixed_repository(config.checkpoint, muscima_pp, ratio=ratio,
                                                                  device=device, seed=config.staff_seed,
@@ -347,6 +386,21 @@ def _plot(results: dict[str, Any], path: Path) -> None:
     plt.close(fig)
 
 
+def _draws_described(c: dict[str, Any]) -> str:
+    """How a results.json's config drew the GAN's glyphs, in words (absent fields: their defaults)."""
+    bank = c.get("bank_size", DEFAULT_BANK_SIZE)
+    text = "GAN glyphs " + ("fresh, each pasted once" if bank is None else f"drawn from {bank} per writer and class")
+    if c.get("real_classes"):
+        text += f", never for {', '.join(c['real_classes'])}"
+    if c.get("style_from"):
+        text += f", in the hand of the reference glyphs in {c['style_from']}"
+    elif c.get("style", "per-staff") != "per-staff":
+        text += f", style {c['style']}" + (f" (scale {c['novel_scale']:g})" if "novel_scale" in c else "")
+    if c.get("precision", "fp32") != "fp32":
+        text += f", GAN in {c['precision']}"
+    return text
+
+
 def _markdown(results: dict[str, Any]) -> str:
     c = results["config"]
     t, g = results["training_staves"], results["gold_staves"]
@@ -354,9 +408,8 @@ def _markdown(results: dict[str, Any]) -> str:
              f"Recogniser: CRNN + CTC ({len(c['recognizer']['channels'])} conv layers, {c['recognizer']['lstm_layers']}"
              f"-layer BiLSTM, {c['recognizer']['height']} px), {c['steps']} steps of batch {c['batch_size']} on "
              f"{c['staves']} Mashcima staves per ratio, one recogniser per seed {c['seeds']} (same staves, "
-             f"annotations and seeds for every ratio). Annotations: {results['annotations']['source']}. GAN glyphs "
-             f"drawn from {c.get('bank_size', DEFAULT_BANK_SIZE)} per writer and class"
-             + (f", never for {', '.join(c['real_classes'])}" if c.get("real_classes") else "") + ". Test: "
+             f"annotations and seeds for every ratio). Annotations: {results['annotations']['source']}. "
+             f"{_draws_described(c)}. Test: "
              f"{results['staves_scored']} gold staves of writers {results['gold_writers']} "
              f"({results['blank_staves_skipped']} blank skipped). Gold tokens no recogniser here can output count as "
              "errors (their share: last column).", "",
@@ -486,6 +539,10 @@ def _check_inputs(config: StaffBenchConfig, reuse_from: Sequence[Path]) -> None:
             raise BenchmarkError(f"--reuse-from folder {folder} does not exist")
     if config.annotations and not Path(config.annotations).is_file():
         raise BenchmarkError(f"annotation file {config.annotations} does not exist")
+    if config.style_from:
+        from symbol_sources.references import read_reference_glyphs
+
+        read_reference_glyphs(config.style_from, 32)  # unreadable references fail now, not after the gold staves
 
 
 def _train(config: StaffBenchConfig, ratio: float, seed: int, key: str, staves: tuple[list, list],
@@ -526,7 +583,8 @@ def _results(config: StaffBenchConfig, dev: torch.device, gold: list[GoldStaff],
     first = runs[0]
     return {
         "config": config.to_dict(), "device": str(dev), "gold_file": config.gold,
-        "provenance": {**provenance(), "checkpoint_sha256": checkpoint_content(config.checkpoint)},
+        "provenance": {**provenance(), "checkpoint_sha256": checkpoint_content(config.checkpoint),
+                       **({"style_from_sha256": config.style_from_content()} if config.style_from else {})},
         "annotations": {"source": config.annotations or "Mashcima's random annotations",
                         "sha256": config.annotations_content()},
         "gold_writers": sorted({g.writer for g in gold}),

@@ -259,12 +259,27 @@ def _jittered(image: np.ndarray, rng: np.random.Generator, jitter: float) -> np.
 def train_recognizer(images: list[np.ndarray], labels: list[list[int]], codec: TokenCodec,
                      settings: RecognizerSettings, training: RecognizerTraining, device: torch.device, seed: int,
                      progress: bool = True, on_log: Callable[[dict[str, Any]], None] = lambda r: None,
-                     log_every: int = 250) -> StaffRecognizer:
-    """``training.steps`` Adam steps of CTC on random batches; logs mean loss and throughput every ``log_every``."""
-    with torch.random.fork_rng(devices=[]):
+                     log_every: int = 250, start_from: dict[str, torch.Tensor] | None = None) -> StaffRecognizer:
+    """``training.steps`` Adam steps of CTC on random batches; logs mean loss and throughput every ``log_every``.
+
+    The weights start as ``seed``'s, or (fine-tuning) as ``start_from``, the state dict of a recogniser of the
+    same ``settings`` and ``codec``. ``seed`` also decides the batches, the width jitter and the dropout masks:
+    the same call gives the same weights whatever ran before it in the process (on a CPU; some CUDA kernels are
+    not deterministic).
+    """
+    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
         torch.manual_seed(seed)
-        model = StaffRecognizer(len(codec.vocabulary), settings).to(device)
-    rng = np.random.default_rng(seed)
+        model = StaffRecognizer(len(codec.vocabulary), settings)
+        if start_from is not None:
+            model.load_state_dict(start_from)
+        _fit(model.to(device), images, labels, training, device, np.random.default_rng(seed), progress, on_log,
+             log_every)
+    return model.eval()
+
+
+def _fit(model: StaffRecognizer, images: list[np.ndarray], labels: list[list[int]], training: RecognizerTraining,
+         device: torch.device, rng: np.random.Generator, progress: bool, on_log: Callable[[dict[str, Any]], None],
+         log_every: int) -> None:
     opt = torch.optim.Adam(model.parameters(), lr=training.lr)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=training.lr, total_steps=training.steps, pct_start=0.1)
     model.train()
@@ -289,4 +304,3 @@ def train_recognizer(images: list[np.ndarray], labels: list[list[int]], codec: T
             bar.set_postfix(loss=record["loss"])
             on_log(record)
             losses, t0 = [], time.perf_counter()
-    return model.eval()

@@ -36,6 +36,7 @@ def main() -> None:
       ganmash synthesize-pages --musicxml song.musicxml --ratio 0.5 --out pages
       ganmash cache info
       ganmash annotations from-corpus --out runs/annotations/train.txt
+      ganmash adapt --model recognizer.pt --style-from my-crops/ --out adapted.pt
     """
     warnings.showwarning = _one_line_warning
 
@@ -169,6 +170,7 @@ def download(dest: Path, url: str | None, overwrite: bool) -> None:
 
 
 def _register_commands() -> None:
+    from ganwriting_mashcima.cli_adapt import adapt
     from ganwriting_mashcima.cli_annotations import annotations
     from ganwriting_mashcima.cli_benchmark import benchmark
     from ganwriting_mashcima.cli_cache import cache
@@ -182,6 +184,7 @@ def _register_commands() -> None:
     main.add_command(synthesize_staves_cmd, name="synthesize-staves")
     main.add_command(synthesize_pages_cmd, name="synthesize-pages")
     main.add_command(recognize)
+    main.add_command(adapt)
     benchmark.add_command(staves)
     main.add_command(benchmark)
     main.add_command(cache)

@@ -29,7 +29,7 @@ from symbol_sources.locate import EVALUATION_WRITERS
 @click.option("--exclude-writers", callback=int_list, default=None,
               help=f"MUSCIMA++ writers Smashcima never draws. [default: {','.join(map(str, EVALUATION_WRITERS))}]")
 @click.option("--allow-download", is_flag=True, help="Let Smashcima download missing assets (MZK paper textures).")
-@hand_options
+@hand_options()
 @bank_options(real_classes=False)
 @device_option
 @muscima_pp_option

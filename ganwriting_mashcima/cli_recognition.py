@@ -2,14 +2,15 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 from pathlib import Path
 
 import click
 
 from ganwriting_mashcima.errors import exit_130_on_ctrl_c, one_line_errors, refuse_existing
-from ganwriting_mashcima.options import (DEFAULT_GOLD, RESUME_BENCHMARK, LazyChoice, bank_options, device_option,
-                                         muscima_pp_option, number_list, portable_path)
+from ganwriting_mashcima.options import (DEFAULT_GOLD, FRESH, RESUME_BENCHMARK, LazyChoice, bank_options,
+                                         device_option, hand_options, muscima_pp_option, number_list, portable_path)
 
 IMAGE_SUFFIXES = (".png",)
 
@@ -42,6 +43,7 @@ def _muscima(muscima_pp: Path | None) -> Path:
 @click.option("--seeds", callback=number_list(int, "seeds"), default=None,
               help="Comma-separated recogniser seeds, one recogniser per ratio and seed. [default: preset's]")
 @bank_options(preset=True)
+@hand_options(preset=True)
 @click.option("--reuse-from", multiple=True, type=click.Path(file_okay=False, exists=True, path_type=Path),
               help="Another results folder whose recognisers are reused where their settings match (e.g. ratio 0 "
                    "of a run that differs only in --bank-size or --real-classes); repeatable. [default: none]")
@@ -53,8 +55,9 @@ def _muscima(muscima_pp: Path | None) -> Path:
 @exit_130_on_ctrl_c(RESUME_BENCHMARK)
 def staves(out: Path, work: Path | None, preset: str, ratios: tuple[float, ...] | None,
            annotations: Path | None, staves: int | None, steps: int | None, checkpoint: Path | None, gold: Path,
-           muscima_pp: Path | None, seeds: tuple[int, ...] | None, bank_size: int | None,
-           real_classes: tuple[str, ...] | None, reuse_from: tuple[Path, ...], workers: int, device: str,
+           muscima_pp: Path | None, seeds: tuple[int, ...] | None, bank_size: int | str | None,
+           real_classes: tuple[str, ...] | None, style: str | None, novel_scale: float | None,
+           style_from: Path | None, precision: str | None, reuse_from: tuple[Path, ...], workers: int, device: str,
            overwrite: bool) -> None:
     """Staff recognition SER on real CVC-MUSCIMA staves versus the GAN ratio of the training staves.
 
@@ -71,6 +74,9 @@ def staves(out: Path, work: Path | None, preset: str, ratios: tuple[float, ...] 
       ganmash benchmark staves --out results/more --ratios 0,0.25,0.5 --staves 2000 --seeds 0,1,2,3
       ganmash benchmark staves --out results/real-clefs --real-classes g-clef,f-clef,c-clef \\
           --annotations runs/annotations/train.txt --reuse-from results/staves-cpu
+      ganmash benchmark staves --out results/fresh --bank-size fresh --annotations runs/annotations/train.txt \\
+          --reuse-from results/staves-cpu                      # every generated glyph new, none pasted twice
+      ganmash benchmark staves --out results/novel --bank-size fresh --style novel --novel-scale 1.5 ...
     """
     from experiments.staff_benchmark import PRESETS, run_staff_benchmark
     from ganwriting_mashcima.provider import default_checkpoint
@@ -78,10 +84,14 @@ def staves(out: Path, work: Path | None, preset: str, ratios: tuple[float, ...] 
     ck = Path(checkpoint) if checkpoint is not None else default_checkpoint()
     if not ck.is_file():
         raise FileNotFoundError(f"checkpoint {ck} does not exist")
-    config = PRESETS[preset].replace(ratios=ratios, staves=staves, steps=steps, seeds=seeds, bank_size=bank_size,
-                                     real_classes=real_classes,
-                                     annotations=portable_path(annotations) if annotations else None,
-                                     checkpoint=portable_path(ck), gold=portable_path(gold))
+    given = {k: v for k, v in dict(
+        ratios=ratios, staves=staves, steps=steps, seeds=seeds, bank_size=bank_size, real_classes=real_classes,
+        style=style, novel_scale=novel_scale, style_from=portable_path(style_from) if style_from else None,
+        precision=precision, annotations=portable_path(annotations) if annotations else None,
+        checkpoint=portable_path(ck), gold=portable_path(gold)).items() if v is not None}
+    if bank_size == FRESH:  # None is "not given" to the preset's replace, so fresh glyphs are said apart
+        given["bank_size"] = None
+    config = dataclasses.replace(PRESETS[preset], **given)
     work = work if work is not None else Path("runs") / f"{out.name}-staves"
     results = run_staff_benchmark(config, out, work, _muscima(muscima_pp), device=device, workers=workers,
                                   overwrite=overwrite, log=click.echo, reuse_from=reuse_from)

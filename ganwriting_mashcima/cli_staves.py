@@ -24,7 +24,7 @@ from ganwriting_mashcima.options import SeedRange, bank_options, device_option, 
 @click.option("--workers", type=click.IntRange(1), default=1, show_default=True, help="Processes (CPU).")
 @click.option("--mode", type=click.Choice(["training", "beauty"]), default="training", show_default=True,
               help="Mashcima's synthesize_for_training (distorted) or synthesize_for_beauty.")
-@hand_options
+@hand_options()
 @bank_options()
 @device_option
 @click.option("--shard", default="1/1", show_default=True, help="Write the K-th of N deterministic shards.")

@@ -65,10 +65,31 @@ def glyph_classes(ctx, param, value: str | None) -> tuple[str, ...] | None:
         raise click.BadParameter(str(e)) from None
 
 
+FRESH = "fresh"  # --bank-size's word for "no bank: every generated glyph fresh", where the default is a bank
+
+
+class BankSize(click.ParamType):
+    """``--bank-size`` of a command whose default is a bank (the benchmark's): a number >= 1, or ``fresh``."""
+
+    name = "N|fresh"
+
+    def convert(self, value, param, ctx):
+        if value == FRESH or isinstance(value, int):
+            return value
+        try:
+            size = int(value)
+        except ValueError:
+            self.fail(f"expected a number >= 1 or {FRESH}, got {value!r}", param, ctx)
+        if size < 1:
+            self.fail(f"expected a number >= 1 or {FRESH}, got {size}", param, ctx)
+        return size
+
+
 def bank_options(preset: bool = False, real_classes: bool = True):
     """``--bank-size`` and (with ``real_classes``) ``--real-classes``: how the GAN's share of the glyphs is drawn
-    (None: the job's defaults, or with ``preset`` the preset's)."""
-    size_default, classes_default = ("preset's", "preset's") if preset else ("none: every generated glyph fresh", "none")
+    (None: the job's defaults, or with ``preset`` the preset's; there ``--bank-size fresh`` asks for no bank)."""
+    size_default, classes_default = ("preset's: 32", "preset's") if preset else ("none: every generated glyph fresh", "none")
+    fresh = f" {FRESH} = every generated glyph a new sample, pasted once." if preset else ""
 
     def decorate(command):
         if real_classes:
@@ -77,32 +98,44 @@ def bank_options(preset: bool = False, real_classes: bool = True):
                 help="Comma-separated glyph classes the GAN never draws, e.g. g-clef,f-clef,c-clef: they stay real "
                      f"at any ratio. [default: {classes_default}]")(command)
         return click.option(
-            "--bank-size", type=click.IntRange(min=1), default=None,
+            "--bank-size", type=BankSize() if preset else click.IntRange(min=1), default=None,
             help="Cap the generated glyphs at N per writer and class, made once per job seed and cached, that the "
-                 "GAN's draws pick from (the old mode: each is pasted many times; results made with it reproduce). "
-                 f"[default: {size_default}]")(command)
+                 "GAN's draws pick from (the old mode: each is pasted many times; results made with it reproduce)."
+                 f"{fresh} [default: {size_default}]")(command)
     return decorate
 
 
-def hand_options(command):
+def hand_options(preset: bool = False):
     """``--style``, ``--novel-scale``, ``--style-from`` and ``--precision``: whose hand the GAN writes in, and in
-    which float precision."""
-    command = click.option(
-        "--precision", type=click.Choice(["auto", "fp32", "bf16"]), default="auto", show_default=True,
-        help="The GAN's float precision: auto = bf16 autocast where the CPU (AVX-512 BF16, AMX) or GPU does it "
-             "natively, else fp32. Recorded in the job: bf16 and fp32 glyphs differ slightly.")(command)
-    command = click.option(
-        "--style-from", "style_from", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None,
-        help="Folder of glyph images of one hand (e.g. 16 crops of your manuscripts; class names from sub-folders or "
-             "file names, optional): the generated glyphs follow that hand. [default: none]")(command)
-    command = click.option(
-        "--novel-scale", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True,
-        help="With --style novel: how far each new hand is pushed from the training writers' mean (1 = plain "
-             "mixtures of 2-3 writers).")(command)
-    return click.option(
-        "--style", type=LazyChoice("symbol_sources.glyph_draws", "STYLES"), default="per-staff", show_default=True,
-        help="The generated glyphs' hand: one training writer per staff, a random training writer per glyph, or a "
-             "new hand per staff (novel: mixed from 2-3 training writers; fresh glyphs only).")(command)
+    which float precision. With ``preset`` (a benchmark) unset options are None, the preset's, and the precision
+    is fp32 or bf16, never auto: a recogniser's key must not depend on the machine it was trained on."""
+    def given(value, shown: str) -> tuple:
+        """An option's click default and the end of its help: the preset's (None), or ``value`` shown by click."""
+        return (None, f" [default: {shown}]") if preset else (value, "")
+
+    def decorate(command):
+        precision, precision_help = given("auto", "preset's: fp32")
+        command = click.option(
+            "--precision", type=click.Choice(["fp32", "bf16"] if preset else ["auto", "fp32", "bf16"]),
+            default=precision, show_default=not preset,
+            help="The GAN's float precision" + ("" if preset else ": auto = bf16 autocast where the CPU (AVX-512 "
+                                                "BF16, AMX) or GPU does it natively, else fp32")
+                 + ". Recorded in the job: bf16 and fp32 glyphs differ slightly." + precision_help)(command)
+        command = click.option(
+            "--style-from", "style_from", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None,
+            help="Folder of glyph images of one hand (e.g. 16 crops of your manuscripts; class names from sub-folders "
+                 "or file names, optional): the generated glyphs follow that hand. [default: none]")(command)
+        scale, scale_help = given(1.0, "1")
+        command = click.option(
+            "--novel-scale", type=click.FloatRange(min=0, min_open=True), default=scale, show_default=not preset,
+            help="With --style novel: how far each new hand is pushed from the training writers' mean (1 = plain "
+                 "mixtures of 2-3 writers)." + scale_help)(command)
+        style, style_help = given("per-staff", "per-staff")
+        return click.option(
+            "--style", type=LazyChoice("symbol_sources.glyph_draws", "STYLES"), default=style, show_default=not preset,
+            help="The generated glyphs' hand: one training writer per staff, a random training writer per glyph, or "
+                 "a new hand per staff (novel: mixed from 2-3 training writers; fresh glyphs only)." + style_help)(command)
+    return decorate
 
 
 RESUME_BENCHMARK = "continue by running the same command again: it resumes where it stopped"

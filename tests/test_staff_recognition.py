@@ -312,6 +312,42 @@ def test_a_run_differing_in_real_classes_reuses_ratio_zero_from_another_folder(s
     assert len(list((root / "work").glob("ratio_1.00-*-real*"))) == 1  # its staves are rendered apart
 
 
+def test_a_fresh_glyph_run_trains_and_scores_beside_the_capped_one(smoke_benchmark, real_repository,
+                                                                  smoke_checkpoint, muscima_root):
+    from experiments.staff_benchmark import run_staff_benchmark
+    from symbol_sources.staves import read_job
+
+    root, first, _ = smoke_benchmark
+    config = dataclasses.replace(tiny_config(checkpoint=str(smoke_checkpoint)), bank_size=None)  # None: not "unset"
+    results = run_staff_benchmark(config, root / "fresh", root / "work", muscima_root, device="cpu", progress=False,
+                                  log=lambda s: None, real_repository=real_repository, reuse_from=[root / "out"])
+    log = (root / "fresh" / "metrics.jsonl").read_text().splitlines()
+    assert {(r["ratio"], r["seed"]) for r in map(json.loads, log)} == {(1.0, 0), (1.0, 1)}  # ratio 0: reused
+    assert all(r["ser"] is not None for r in results["runs"]) and results["staves_scored"] == 48
+    assert json.loads((root / "fresh" / "config.json").read_text())["bank_size"] is None
+    (folder,) = (root / "work").glob("ratio_1.00-*-fresh")  # rendered apart from the capped run's staves
+    assert read_job(folder).bank_size is None
+
+
+def test_fresh_glyphs_and_references_change_the_key_of_a_gan_ratio_only(tmp_path):
+    import shutil
+
+    from experiments.staff_benchmark import PRESETS
+
+    refs = tmp_path / "refs"
+    refs.mkdir()
+    cv2.imwrite(str(refs / "sharp_0.png"), np.pad(np.zeros((20, 12), np.uint8), 6, constant_values=255))
+    capped = PRESETS["smoke"]
+    fresh = dataclasses.replace(capped, bank_size=None)
+    mine = dataclasses.replace(fresh, style_from=str(refs))
+    copy = dataclasses.replace(fresh, style_from=str(shutil.copytree(refs, tmp_path / "copy")))
+    assert fresh.training_key(1.0, 0) != capped.training_key(1.0, 0)
+    assert mine.training_key(1.0, 0) not in (fresh.training_key(1.0, 0), capped.training_key(1.0, 0))
+    assert copy.training_key(1.0, 0) == mine.training_key(1.0, 0)  # the references count by content, not path
+    assert len({c.training_key(0.0, 0) for c in (capped, fresh, mine)}) == 1
+    assert "bank_size" not in capped.to_dict() and fresh.to_dict()["bank_size"] is None
+
+
 def test_overwrite_to_rescore_on_another_gold_keeps_the_recognisers_and_their_training_log(
         smoke_benchmark, real_repository, smoke_checkpoint, muscima_root):
     import shutil
@@ -433,6 +469,21 @@ def test_benchmark_with_a_bad_gold_row_fails_in_one_line_before_any_work(tmp_pat
     assert res.exit_code == 1 and isinstance(res.exception, SystemExit), res.output
     assert res.output.strip().splitlines()[-1].startswith("Error: ")
     assert "line 3: MUSCIMA++ has no page 1 of writer 20" in res.output
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--style", "novel"], "style novel and style_from need fresh glyphs (--bank-size fresh)"),
+    (["--style", "novel", "--bank-size", "fresh"], "line 2: MUSCIMA++ has no page 1 of writer 20"),
+])
+def test_benchmark_takes_fresh_glyphs_as_a_bank_size(flags, message, tmp_path, smoke_checkpoint, muscima_root):
+    from ganwriting_mashcima.cli import main
+
+    write_gold(tmp_path / "bad.tsv", [(20, 1, 0, "q4")])  # a config accepted gets as far as the gold file
+    res = CliRunner().invoke(main, ["benchmark", "staves", "--preset", "smoke", "--out", str(tmp_path / "out"),
+                                    "--gold", str(tmp_path / "bad.tsv"), "--checkpoint", str(smoke_checkpoint),
+                                    "--muscima-pp", str(muscima_root), *flags])
+    assert res.exit_code == 1 and message in res.output, res.output
     assert not (tmp_path / "out").exists()
 
 

@@ -60,7 +60,7 @@ def _weights(path: Path) -> dict[str, torch.Tensor]:
 
 
 def test_adapt_writes_a_recogniser_that_recognize_reads_with_new_weights(base_model, crops, smoke_checkpoint,
-                                                                         muscima_root, tmp_path):
+                                                                         mini_muscima, tmp_path):
     from experiments.staff_recognizer import load_recognizer
     from ganwriting_mashcima.cli import main
     from symbol_sources.references import references_sha256
@@ -69,7 +69,7 @@ def test_adapt_writes_a_recogniser_that_recognize_reads_with_new_weights(base_mo
     res = CliRunner().invoke(main, ["adapt", "--model", str(base_model), "--style-from", str(crops), "--out", str(out),
                                     "--steps", "3", "--staves", "4", "--ratio", "1", "--checkpoint",
                                     str(smoke_checkpoint), "--device", "cpu", "--precision", "fp32",
-                                    "--muscima-pp", str(muscima_root)])
+                                    "--muscima-pp", str(mini_muscima)])  # four pages: Mashcima builds in seconds
     assert res.exit_code == 0, res.output
     (tmp_path / "scans").mkdir()
     cv2.imwrite(str(tmp_path / "scans" / "a.png"), np.full((120, 500), 255, np.uint8))

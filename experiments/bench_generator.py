@@ -12,11 +12,10 @@ import json
 import os
 import platform
 import time
-from pathlib import Path
 
 import torch
 
-from gan import file_sha256, load_generator
+from gan import atomic_write_json, file_sha256, load_generator
 from symbol_sources.pretrained import default_checkpoint
 
 
@@ -40,11 +39,9 @@ def main() -> None:
                 sampler.sample_rows(names, styles, rep)
             best = min(best, (time.perf_counter() - t) / (5 * args.rows))
         report[precision] = {"ms_per_glyph": round(best * 1000, 2), "glyphs_per_s": round(1 / best)}
-    text = json.dumps(report, indent=1)
     if args.out:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(text + "\n")
-    print(text)
+        atomic_write_json(args.out, report)
+    print(json.dumps(report, indent=1))
 
 
 if __name__ == "__main__":

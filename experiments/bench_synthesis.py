@@ -45,6 +45,7 @@ def _run(count: int, seed: int, extra: list[str]) -> float:
 
 
 def main() -> None:
+    from gan import atomic_write_json
     from gan.provenance import file_sha256, git_commit
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -78,11 +79,9 @@ def main() -> None:
               "omp_num_threads": os.environ.get("OMP_NUM_THREADS"), "device": args.device,
               "checkpoint_sha256": file_sha256(checkpoint), "git_commit": git_commit(),
               "annotations_file": args.annotations, "runs": results}
-    text = json.dumps(report, indent=1)
     if args.out:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(text + "\n")
-    print(text)
+        atomic_write_json(args.out, report)
+    print(json.dumps(report, indent=1))
 
 
 if __name__ == "__main__":

@@ -64,22 +64,18 @@ def synthesize_staves_cmd(ctx: click.Context, ratio: float, count: int | None, o
         return
     if out is None:
         raise click.UsageError("--out is required")
-    from gan import resolve_device, resolve_precision
     from gan.checkpoint import load_checkpoint
     from gan.provenance import file_sha256
     from ganwriting_mashcima.provider import default_checkpoint, mixed_repository
     from symbol_sources import locate_muscima_pp
-    from symbol_sources.references import references_sha256
-    from symbol_sources.staves import StaffJob, parse_shard, read_annotations, synthesize_staves
+    from symbol_sources.staves import StaffJob, parse_shard, read_annotations, resolved_hand, synthesize_staves
 
     # Every input is checked before anything is written to --out: a typo leaves no half-made folder behind.
     lines = read_annotations(annotations) if annotations else None
     job = StaffJob(count=count or (len(lines) if lines else 100), ratio=ratio, seed=seed, mode=mode, style=style,
                    annotations=str(annotations.resolve()) if annotations else None, shard=parse_shard(shard),
                    bank_size=bank_size, real_classes=real_classes or (), novel_scale=novel_scale,
-                   precision=resolve_precision(precision, resolve_device(device)),
-                   style_from=str(style_from.resolve()) if style_from else None,
-                   style_from_sha256=references_sha256(style_from) if style_from else "")
+                   **resolved_hand(precision, device, style_from))
     checkpoint = Path(checkpoint) if checkpoint is not None else default_checkpoint()
     load_checkpoint(checkpoint)
     muscima_root = locate_muscima_pp(muscima_pp)

@@ -257,13 +257,16 @@ class FreshGlyphs(GeneratedGlyphs):
     def decisions(self, category: str, n: int) -> np.ndarray:
         """Whether each of the staff's first ``n`` draws of ``category`` is generated, as ``draw_generated`` will
         answer them: what a plan is made from."""
-        return np.random.default_rng(stream_seed(self.seed, self._staff_seed, "draws", category)).random(n) < self.ratio
+        return self._decision_stream(category).random(n) < self.ratio
 
     def draw_generated(self, category: str | None = None) -> bool:
         key = category or ""
         if key not in self._decisions:
-            self._decisions[key] = np.random.default_rng(stream_seed(self.seed, self._staff_seed, "draws", key))
+            self._decisions[key] = self._decision_stream(key)
         return self._count(bool(self._decisions[key].random() < self.ratio))
+
+    def _decision_stream(self, category: str) -> np.random.Generator:
+        return np.random.default_rng(stream_seed(self.seed, self._staff_seed, "draws", category))
 
     def take(self, cls: str) -> np.ndarray:
         """A glyph of ``cls`` no draw had before: the staff's planned ones first, then new chunks."""
@@ -293,3 +296,27 @@ class FreshGlyphs(GeneratedGlyphs):
             styles = self.sampler.writer_styles[torch.as_tensor(rng.integers(len(self.sampler.writers), size=len(names)))]
         self.made += len(names)
         return list(self.sampler.sample_rows(names, styles, seed))
+
+
+def glyph_source(sampler: Any, ratio: float, style: Style = "per-staff", seed: int = 0, bank_size: int | None = None,
+                 novel_scale: float = 1.0, references: Any = None,
+                 rng: np.random.Generator | None = None) -> GeneratedGlyphs:
+    """Fresh glyphs (``bank_size`` None) or the capped bank of ``bank_size`` per (writer, class)."""
+    rng = rng if rng is not None else np.random.default_rng()
+    if bank_size is None:
+        return FreshGlyphs(sampler=sampler, ratio=ratio, style=style, seed=seed, rng=rng, novel_scale=novel_scale,
+                           references=references)
+    return GlyphBank(sampler=sampler, ratio=ratio, style=style, size=bank_size, seed=seed, rng=rng)
+
+
+def attach_bank_cache(source: GeneratedGlyphs, checkpoint: Any, cache_dir: Any = None) -> None:
+    """Give a capped bank its disk cache, keyed by the checkpoint's content; fresh glyphs have none."""
+    if not isinstance(source, GlyphBank):
+        return
+    from gan import file_sha256
+    from symbol_sources.caches import GlyphBankCache
+
+    # bf16 glyphs differ from fp32 ones: the precision is part of the cache key, as the device kind is
+    kind = source.sampler.device.type + ("-bf16" if source.sampler.precision == "bf16" else "")
+    source.cache = GlyphBankCache.for_bank(file_sha256(checkpoint), source.seed, source.size, kind,
+                                           source.pairs_per_pass(), cache_dir)

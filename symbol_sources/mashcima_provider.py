@@ -23,7 +23,8 @@ from typing import Any, Iterable, Iterator
 
 import numpy as np
 
-from symbol_sources.glyph_draws import STYLES, FreshGlyphs, GeneratedGlyphs, GlyphBank, StaffCounts, Style
+from symbol_sources.glyph_draws import (STYLES, FreshGlyphs, GeneratedGlyphs, StaffCounts, Style, attach_bank_cache,
+                                        glyph_source)
 
 # Mashcima category -> {sprite name -> MUSCIMA++ class the GAN draws}. A bare Sprite category uses key None.
 CATEGORY_SPRITES: dict[str, dict[str | None, str]] = {
@@ -191,11 +192,8 @@ class MixedSymbolRepository:
             raise ValueError("a glyph bank holds training writers' glyphs; reference glyphs need fresh glyphs")
         self.real = real
         self.replaced: tuple[Any] | None = None  # (previous default repository,) while installed
-        rng = np.random.default_rng(seed)
-        self.bank: GeneratedGlyphs = (
-            FreshGlyphs(sampler=sampler, ratio=ratio, style=style, seed=seed or 0, rng=rng, novel_scale=novel_scale,
-                        references=references) if bank_size is None else
-            GlyphBank(sampler=sampler, ratio=ratio, style=style, size=bank_size, seed=seed or 0, rng=rng))
+        self.bank: GeneratedGlyphs = glyph_source(sampler, ratio, style, seed or 0, bank_size, novel_scale, references,
+                                                  np.random.default_rng(seed))
         self.auto_staff = auto_staff
         covered = set(sampler.classes) - set(check_real_classes(real_classes))
         self.categories: dict[str, Sequence] = {}
@@ -306,8 +304,7 @@ def open_mixed_repository(checkpoint: str | os.PathLike, muscima_pp: str | os.Pa
     ``bank_cache`` a capped bank's glyphs are kept in ``cache_dir`` (default: ganmash's cache folder), keyed by
     the checkpoint's content, so the next run with the same GAN and seed makes none of them again.
     """
-    from gan import file_sha256, load_generator, resolve_device
-    from symbol_sources.caches import GlyphBankCache
+    from gan import load_generator, resolve_device
     from symbol_sources.mashcima_repository import build_mashcima_repository
     from symbol_sources.references import reference_style
 
@@ -320,9 +317,6 @@ def open_mixed_repository(checkpoint: str | os.PathLike, muscima_pp: str | os.Pa
         real = build_mashcima_repository(muscima_pp, writers=writers, cache_dir=cache_dir)
     repo = MixedSymbolRepository(real, sampler, ratio=ratio, style=style, seed=seed, bank_size=bank_size,
                                  real_classes=real_classes, novel_scale=novel_scale, references=references)
-    if bank_cache and isinstance(repo.bank, GlyphBank):
-        # bf16 glyphs differ from fp32 ones: the precision is part of the cache key, as the device kind is
-        kind = sampler.device.type + ("-bf16" if sampler.precision == "bf16" else "")
-        repo.bank.cache = GlyphBankCache.for_bank(file_sha256(checkpoint), repo.bank.seed, repo.bank.size,
-                                                  kind, repo.bank.pairs_per_pass(), cache_dir)
+    if bank_cache:
+        attach_bank_cache(repo.bank, checkpoint, cache_dir)
     return repo

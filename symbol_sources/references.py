@@ -19,6 +19,10 @@ from symbol_sources.extract import IMAGE_SUFFIXES, MIN_SIDE, read_ink, to_square
 from symbol_sources.muscima_pp import MuscimaError
 
 
+def _image_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+
+
 def _class_of(path: Path, folder: Path, classes: tuple[str, ...]) -> str | None:
     if path.parent != folder and path.parent.name in classes:
         return path.parent.name
@@ -33,9 +37,8 @@ def read_reference_glyphs(folder: str | os.PathLike, image_size: int,
     folder = Path(folder)
     if not folder.is_dir():
         raise MuscimaError(f"--style-from {folder} is not a folder of glyph images")
-    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
     images, names = [], []
-    for path in files:
+    for path in _image_files(folder):
         ink = read_ink(path)
         if ink is None or not ink.any() or max(ink.shape) < MIN_SIDE:
             raise MuscimaError(f"--style-from: {path} is not a readable glyph image (unreadable, blank or a speck)")
@@ -57,6 +60,6 @@ def references_sha256(folder: str | os.PathLike) -> str:
     job with other references is refused."""
     folder = Path(folder)
     h = hashlib.sha256()
-    for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES):
+    for path in _image_files(folder):
         h.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes())
     return h.hexdigest()

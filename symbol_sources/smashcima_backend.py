@@ -57,11 +57,10 @@ def synthesize_pages(musicxml: Iterable[str | os.PathLike], out: str | os.PathLi
     """Pages of the MusicXML files into ``out`` (``pages/*.png``, ``mung/*.xml``, ``manifest.jsonl``,
     ``config.json``). ``count`` scenes (default: one per file, cycling), scene ``i`` under a seed from (``seed``,
     i). Every input is checked before ``out`` is touched: a bad file leaves nothing behind."""
-    from gan import file_sha256, load_checkpoint, resolve_device, resolve_precision
+    from gan import file_sha256, load_checkpoint, resolve_device
     from symbol_sources.pages import COMMAND, PageJob, load_musicxml, synthesize_pages as write_pages
-    from symbol_sources.references import references_sha256
     from symbol_sources.smashcima_provider import open_gan_model, resolve_paper
-    from symbol_sources.staves import check_job_dir
+    from symbol_sources.staves import check_job_dir, resolved_hand
 
     require_smashcima()
     # what can be told without the assets first: the folder's own refusals, before minutes of asset extraction
@@ -75,9 +74,7 @@ def synthesize_pages(musicxml: Iterable[str | os.PathLike], out: str | os.PathLi
     job = PageJob(sources=tuple(scores), count=count, ratio=ratio, seed=seed, paper=resolve_paper(assets, paper),
                   checkpoint=str(checkpoint.resolve()), checkpoint_sha256=file_sha256(checkpoint),
                   excluded_writers=assets.excluded_writers, bank_size=bank_size, style=style, novel_scale=novel_scale,
-                  precision=resolve_precision(precision, resolve_device(device)),
-                  style_from=str(Path(style_from).resolve()) if style_from else None,
-                  style_from_sha256=references_sha256(style_from) if style_from else "")
+                  **resolved_hand(precision, device, style_from))
     check_job_dir(Path(out), job, resume, overwrite, COMMAND)  # the whole check, now that the job is known
     model = open_gan_model(checkpoint, assets, ratio=ratio, device=device, seed=seed, paper=job.paper,
                            cache_dir=cache_dir, bank_size=job.bank_size, precision=job.precision, style=job.style,

@@ -37,7 +37,7 @@ from smashcima.synthesis import (GlyphSynthesizer, MuscimaPPGlyphSynthesizer, Mz
 from smashcima.assets.AssetRepository import AssetRepository
 from smashcima.assets.textures.MzkPaperPatches import MzkPaperPatches
 
-from symbol_sources.glyph_draws import FreshGlyphs, GeneratedGlyphs, GlyphBank
+from symbol_sources.glyph_draws import GeneratedGlyphs, attach_bank_cache, glyph_source
 from symbol_sources.smashcima_assets import OfflineAssetRepository
 
 PAPERS: tuple[str, ...] = ("auto", "solid", "mzk")
@@ -244,21 +244,14 @@ def open_gan_model(checkpoint: str | os.PathLike, assets: OfflineAssetRepository
     ``style_from``: a folder of the user's glyph images. The first model on new assets extracts Smashcima's
     MUSCIMA++ glyph bundle (minutes, once).
     """
-    from gan import file_sha256, load_generator, resolve_device
-    from symbol_sources.caches import GlyphBankCache
+    from gan import load_generator, resolve_device
     from symbol_sources.references import reference_style
 
     if not 0.0 <= ratio <= 1.0:
         raise ValueError(f"ratio must be in [0, 1], got {ratio}")
     sampler = load_generator(checkpoint, resolve_device(device), precision)
-    if bank_size is None:
-        references = reference_style(sampler, style_from) if style_from is not None else None
-        bank: GeneratedGlyphs = FreshGlyphs(sampler=sampler, ratio=ratio, style=style, seed=seed,
-                                            novel_scale=novel_scale, references=references)
-    else:
-        bank = GlyphBank(sampler=sampler, ratio=ratio, style=style, size=bank_size, seed=seed)
-        if bank_cache:
-            kind = sampler.device.type + ("-bf16" if sampler.precision == "bf16" else "")
-            bank.cache = GlyphBankCache.for_bank(file_sha256(checkpoint), bank.seed, bank.size, kind,
-                                                 bank.pairs_per_pass(), cache_dir)
+    references = reference_style(sampler, style_from) if style_from is not None and bank_size is None else None
+    bank = glyph_source(sampler, ratio, style, seed, bank_size, novel_scale, references)
+    if bank_cache:
+        attach_bank_cache(bank, checkpoint, cache_dir)
     return GanHandwrittenModel(assets, bank, paper)

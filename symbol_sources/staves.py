@@ -63,6 +63,17 @@ def check_glyph_draws(job, error: type = StaffJobError) -> None:
                     "(leave out --bank-size)")
 
 
+def resolved_hand(precision: str, device: str, style_from: str | os.PathLike | None) -> dict[str, Any]:
+    """A job's ``precision`` as this device resolves ``auto``, and its reference folder as an absolute path with
+    its content: the fields staff and page jobs record, never what a user typed."""
+    from gan import resolve_device, resolve_precision
+    from symbol_sources.references import references_sha256
+
+    return {"precision": resolve_precision(precision, resolve_device(device)),
+            "style_from": str(Path(style_from).resolve()) if style_from else None,
+            "style_from_sha256": references_sha256(style_from) if style_from else ""}
+
+
 @dataclass(frozen=True)
 class StaffJob:
     """Everything that decides what a job's staves are. Saved as ``config.json`` beside the manifest."""

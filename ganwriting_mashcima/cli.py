@@ -170,10 +170,11 @@ def download(dest: Path, url: str | None, overwrite: bool) -> None:
 
 
 def _register_commands() -> None:
-    from ganwriting_mashcima.cli_adapt import adapt
+    from ganwriting_mashcima.cli_adapt import adapt, benchmark_adapt
     from ganwriting_mashcima.cli_annotations import annotations
     from ganwriting_mashcima.cli_benchmark import benchmark
     from ganwriting_mashcima.cli_cache import cache
+    from ganwriting_mashcima.cli_crops import crops
     from ganwriting_mashcima.cli_gan import evaluate, export_sampler_cmd, sample, train
     from ganwriting_mashcima.cli_pages import synthesize_pages_cmd
     from ganwriting_mashcima.cli_recognition import recognize, staves
@@ -185,7 +186,9 @@ def _register_commands() -> None:
     main.add_command(synthesize_pages_cmd, name="synthesize-pages")
     main.add_command(recognize)
     main.add_command(adapt)
+    data.add_command(crops)
     benchmark.add_command(staves)
+    benchmark.add_command(benchmark_adapt)
     main.add_command(benchmark)
     main.add_command(cache)
     main.add_command(annotations)

@@ -14,27 +14,6 @@ pytestmark = pytest.mark.usefixtures("warm_cache")  # MUSCIMA++ and Mashcima's p
 
 
 @pytest.fixture(scope="module")
-def base_model(real_repository, smoke_checkpoint, tmp_path_factory) -> Path:
-    """A smoke-preset recogniser trained 3 steps on 4 plain Mashcima staves, saved as the benchmark saves one."""
-    from experiments.staff_benchmark import PRESETS, read_staves
-    from experiments.staff_recognizer import TokenCodec, mashcima_vocabulary, save_recognizer, train_recognizer
-    from symbol_sources.mashcima_provider import open_mixed_repository
-    from symbol_sources.staves import StaffJob, synthesize_staves
-
-    root = tmp_path_factory.mktemp("adapt-base")
-    repo = open_mixed_repository(smoke_checkpoint, "unused", ratio=0.0, device="cpu", real=real_repository)
-    synthesize_staves(repo, StaffJob(count=4, ratio=0.0), root / "staves", progress=False)
-    config, codec = PRESETS["smoke"], TokenCodec(mashcima_vocabulary())
-    images, labels = read_staves(root / "staves", config.recognizer.height, codec)
-    # seed 7: the adaptations below use other seeds, so weights near the base's are the base's, not a seed's init
-    model = train_recognizer(images, labels, codec, config.recognizer, config.training(), torch.device("cpu"), 7,
-                             progress=False)
-    trained = sorted({codec.vocabulary[t - 1] for seq in labels for t in seq})
-    info = {"training_key": "base", "trained_tokens": trained, "config": config.to_dict()}
-    return save_recognizer(root / "base.pt", model, codec, config.recognizer, info)
-
-
-@pytest.fixture(scope="module")
 def crops(small_glyph_set, tmp_path_factory) -> Path:
     """Eight glyph crops of one hand, dark ink on white as scanned, named by class."""
     folder = tmp_path_factory.mktemp("crops")

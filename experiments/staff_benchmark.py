@@ -43,6 +43,7 @@ from gan import (GivenReplace, append_jsonl, atomic_write, atomic_write_bytes, a
                  resolve_device)
 from gan.plotting import agg_pyplot
 from symbol_sources.glyph_draws import DEFAULT_BANK_SIZE
+from symbol_sources.locate import EVALUATION_WRITERS
 from symbol_sources.mashcima_provider import check_real_classes
 from symbol_sources.staves import check_glyph_draws
 from symbol_sources.real_staves import GoldStaff
@@ -74,6 +75,9 @@ class StaffBenchConfig(GivenReplace):
     novel_scale: float = 1.0  # style "novel": how far new hands are pushed from the writers' mean
     style_from: str = ""  # a folder of one hand's reference glyphs ("" = none); keyed by content, not path
     precision: str = "fp32"  # the rendering GAN's float precision (fp32 or bf16: their glyphs differ)
+    # The writers whose real symbols Mashcima pastes (() = every training writer): the few-writer regime. Unlike
+    # the fields above it changes ratio 0's staves too, so it is in every recogniser's key once set.
+    real_writers: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.ratios or any(not 0.0 <= r <= 1.0 for r in self.ratios):
@@ -90,6 +94,10 @@ class StaffBenchConfig(GivenReplace):
             raise BenchmarkError(f"a glyph bank (bank_size {self.bank_size}) holds training writers' glyphs; style "
                                  "novel and style_from need fresh glyphs (--bank-size fresh)")
         check_glyph_draws(self, BenchmarkError)
+        banned = sorted(set(self.real_writers) & set(EVALUATION_WRITERS))
+        if banned:
+            raise BenchmarkError(f"real_writers: {', '.join(map(str, banned))} are evaluation writers, whose symbols "
+                                 "never go into training staves")
         try:
             object.__setattr__(self, "real_classes", check_real_classes(self.real_classes))
         except ValueError as e:
@@ -99,8 +107,8 @@ class StaffBenchConfig(GivenReplace):
         d = dataclasses.asdict(self)
         d["ratios"], d["seeds"] = list(self.ratios), list(self.seeds)
         d["recognizer"] = self.recognizer.to_dict()
-        d["real_classes"] = list(self.real_classes)
-        for name in LATER_FIELDS:
+        d["real_classes"], d["real_writers"] = list(self.real_classes), list(self.real_writers)
+        for name in (*LATER_FIELDS, "real_writers"):
             if getattr(self, name) == getattr(StaffBenchConfig, name):
                 del d[name]
         return d
@@ -110,6 +118,7 @@ class StaffBenchConfig(GivenReplace):
         d = dict(d)
         return cls(**{**d, "ratios": tuple(d["ratios"]), "seeds": tuple(d["seeds"]),
                       "real_classes": tuple(d.get("real_classes", ())),
+                      "real_writers": tuple(d.get("real_writers", ())),
                       "recognizer": RecognizerSettings.from_dict(d["recognizer"])})
 
     def draws(self, ratio: float) -> dict[str, Any]:
@@ -324,11 +333,15 @@ def recognizer_name(ratio: float, seed: int) -> str:
     return f"recognizer_ratio{ratio:.2f}_seed{seed}.pt"
 
 
-def staves_folder_name(ratio: float, gan: str, notes: str, draws: dict[str, Any], references: str) -> str:
+def staves_folder_name(ratio: float, gan: str, notes: str, draws: dict[str, Any], references: str,
+                       real_writers: tuple[int, ...] = ()) -> str:
     """The work folder of a ratio's staves. The GAN's and the annotations' content name it, and how the GAN's glyphs
     are drawn where that is not the default: staves drawn otherwise, by another GAN or from another annotation
-    file are never resumed into. ``references``: the content of the reference glyphs, if any."""
+    file are never resumed into. ``references``: the content of the reference glyphs, if any; ``real_writers``:
+    the writers of the real symbols, where not every training writer's."""
     name = f"ratio_{ratio:.2f}" + (f"-{gan[:12]}" if gan else "") + (f"-a{notes[:12]}" if notes else "")
+    if real_writers:
+        name += "-w" + "_".join(map(str, real_writers))
     if draws and draws["bank_size"] is None:
         name += "-fresh"
     elif draws.get("bank_size", DEFAULT_BANK_SIZE) != DEFAULT_BANK_SIZE:
@@ -355,7 +368,7 @@ def _render(config: StaffBenchConfig, ratio: float, work: Path, muscima_pp: Path
     notes = config.annotations_content() or ""
     draws = config.draws(ratio)
     references = config.style_from_content() if draws.get("style_from") else ""
-    folder = work / staves_folder_name(ratio, gan, notes, draws, references)
+    folder = work / staves_folder_name(ratio, gan, notes, draws, references, config.real_writers)
     job = StaffJob(count=config.staves, ratio=ratio, seed=config.staff_seed, mode="training",
                    checkpoint=config.checkpoint, checkpoint_sha256=gan,
                    annotations=config.annotations or None, style_from_sha256=references, **draws)
@@ -389,7 +402,7 @@ def _plot(results: dict[str, Any], path: Path) -> None:
 def _draws_described(c: dict[str, Any]) -> str:
     """How a results.json's config drew the GAN's glyphs, in words (absent fields: their defaults)."""
     bank = c.get("bank_size", DEFAULT_BANK_SIZE)
-    text = "GAN glyphs " + ("fresh, each pasted once" if bank is None else f"drawn from {bank} per writer and class")
+    text = (f"Real symbols of writers {c['real_writers']} only; " if c.get("real_writers") else "") + "GAN glyphs " + ("fresh, each pasted once" if bank is None else f"drawn from {bank} per writer and class")
     if c.get("real_classes"):
         text += f", never for {', '.join(c['real_classes'])}"
     if c.get("style_from"):
@@ -499,7 +512,7 @@ class _TrainingStaves:
         from symbol_sources.mashcima_repository import build_mashcima_repository
 
         if self.real is None:
-            self.real = build_mashcima_repository(self.muscima_pp)
+            self.real = build_mashcima_repository(self.muscima_pp, writers=self.config.real_writers or None)
         return self.real
 
     def folder(self, ratio: float) -> Path:
@@ -613,7 +626,7 @@ def run_staff_benchmark(config: StaffBenchConfig, out: str | os.PathLike, work: 
     """Render, train and score every ratio and seed of ``config``; see the module docstring.
 
     ``real_repository``: an already built ``mashcima.SymbolRepository`` to draw real symbols from
-    (default: built here over all training writers of ``muscima_pp``). ``reuse_from``: other results folders
+    (default: built here over ``config.real_writers`` of ``muscima_pp``, or all its training writers). ``reuse_from``: other results folders
     whose recognisers are reused where their training key matches (e.g. ratio 0, which no GAN setting changes).
     """
     from symbol_sources import load_muscima_pp

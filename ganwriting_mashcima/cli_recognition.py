@@ -44,6 +44,9 @@ def _muscima(muscima_pp: Path | None) -> Path:
               help="Comma-separated recogniser seeds, one recogniser per ratio and seed. [default: preset's]")
 @bank_options(preset=True)
 @hand_options(preset=True)
+@click.option("--real-writers", callback=number_list(int, "writers"), default=None,
+              help="Paste real symbols of these training writers only (the few-writer regime; pair it with a GAN "
+                   "trained on the same writers). [default: every training writer]")
 @click.option("--reuse-from", multiple=True, type=click.Path(file_okay=False, exists=True, path_type=Path),
               help="Another results folder whose recognisers are reused where their settings match (e.g. ratio 0 "
                    "of a run that differs only in --bank-size or --real-classes); repeatable. [default: none]")
@@ -57,8 +60,8 @@ def staves(out: Path, work: Path | None, preset: str, ratios: tuple[float, ...] 
            annotations: Path | None, staves: int | None, steps: int | None, checkpoint: Path | None, gold: Path,
            muscima_pp: Path | None, seeds: tuple[int, ...] | None, bank_size: int | str | None,
            real_classes: tuple[str, ...] | None, style: str | None, novel_scale: float | None,
-           style_from: Path | None, precision: str | None, reuse_from: tuple[Path, ...], workers: int, device: str,
-           overwrite: bool) -> None:
+           style_from: Path | None, precision: str | None, real_writers: tuple[int, ...] | None,
+           reuse_from: tuple[Path, ...], workers: int, device: str, overwrite: bool) -> None:
     """Staff recognition SER on real CVC-MUSCIMA staves versus the GAN ratio of the training staves.
 
     For each ratio, renders the same Mashcima staves once (same annotations and seeds, real symbols only from
@@ -77,6 +80,8 @@ def staves(out: Path, work: Path | None, preset: str, ratios: tuple[float, ...] 
       ganmash benchmark staves --out results/fresh --bank-size fresh --annotations runs/annotations/train.txt \\
           --reuse-from results/staves-cpu                      # every generated glyph new, none pasted twice
       ganmash benchmark staves --out results/novel --bank-size fresh --style novel --novel-scale 1.5 ...
+      ganmash benchmark staves --out results/4writers --real-writers 1,2,3,5 --checkpoint gan-4writers.pt \
+          --bank-size fresh --style novel --annotations runs/annotations/train.txt   # a GAN of the same 4
     """
     from experiments.staff_benchmark import PRESETS, run_staff_benchmark
     from ganwriting_mashcima.provider import default_checkpoint
@@ -87,7 +92,7 @@ def staves(out: Path, work: Path | None, preset: str, ratios: tuple[float, ...] 
     given = {k: v for k, v in dict(
         ratios=ratios, staves=staves, steps=steps, seeds=seeds, bank_size=bank_size, real_classes=real_classes,
         style=style, novel_scale=novel_scale, style_from=portable_path(style_from) if style_from else None,
-        precision=precision, annotations=portable_path(annotations) if annotations else None,
+        precision=precision, real_writers=real_writers, annotations=portable_path(annotations) if annotations else None,
         checkpoint=portable_path(ck), gold=portable_path(gold)).items() if v is not None}
     if bank_size == FRESH:  # None is "not given" to the preset's replace, so fresh glyphs are said apart
         given["bank_size"] = None

@@ -487,6 +487,47 @@ def test_benchmark_takes_fresh_glyphs_as_a_bank_size(flags, message, tmp_path, s
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize("writers, message", [
+    ("1,13", "real_writers: 13 are evaluation writers"),
+    ("1,2", "line 2: MUSCIMA++ has no page 1 of writer 20"),  # accepted: the run gets as far as the gold file
+])
+def test_benchmark_refuses_evaluation_writers_in_the_real_pool(writers, message, tmp_path, smoke_checkpoint,
+                                                               muscima_root):
+    from ganwriting_mashcima.cli import main
+
+    write_gold(tmp_path / "bad.tsv", [(20, 1, 0, "q4")])
+    res = CliRunner().invoke(main, ["benchmark", "staves", "--preset", "smoke", "--out", str(tmp_path / "out"),
+                                    "--gold", str(tmp_path / "bad.tsv"), "--checkpoint", str(smoke_checkpoint),
+                                    "--muscima-pp", str(muscima_root), "--real-writers", writers])
+    assert res.exit_code == 1 and message in res.output, res.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_real_writers_change_the_key_of_every_ratio_and_name_the_staves_apart():
+    from experiments.staff_benchmark import PRESETS, staves_folder_name
+
+    every = PRESETS["smoke"]
+    few = dataclasses.replace(every, real_writers=(1, 2, 3, 5))
+    assert few.training_key(0.0, 0) != every.training_key(0.0, 0)  # ratio 0's staves change too
+    assert few.training_key(1.0, 0) != every.training_key(1.0, 0)
+    assert "real_writers" not in every.to_dict()  # the committed runs' keys stay as they were
+    assert type(every).from_dict(few.to_dict()) == few
+    assert staves_folder_name(0.0, "", "", {}, "", few.real_writers) != staves_folder_name(0.0, "", "", {}, "")
+
+
+def _symbols(repository) -> int:
+    return sum(len(v) for v in vars(repository).values() if isinstance(v, list))
+
+
+def test_real_writers_limit_the_real_symbols_pasted_to_those_writers(real_repository, muscima_root, tmp_path):
+    from experiments.staff_benchmark import _TrainingStaves
+
+    config = tiny_config(real_writers=(1,))
+    staves = _TrainingStaves(config, tmp_path, muscima_root, "cpu", 1, None, None, False, lambda s: None)
+    writer_1 = staves.real_repository()
+    assert 0 < _symbols(writer_1) < _symbols(real_repository)  # the fixture's pool holds writers 1, 2 and 3
+
+
 def test_benchmark_refuses_an_out_folder_of_other_settings(smoke_benchmark, muscima_root):
     from experiments.staff_benchmark import BenchmarkError, run_staff_benchmark
 

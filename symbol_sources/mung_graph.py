@@ -53,17 +53,32 @@ class PageGraph:
             raise MuscimaError(f"MUSCIMA++ has no page {page} of writer {writer}")
         self.muscima, self.writer, self.page = muscima, writer, page
         rows = np.flatnonzero(muscima.doc == int(hit[0]))
+        # A few objects are annotated twice (same class, same box: 70 in all, mostly dots and barlines); each is
+        # read once, links to the copy going to the first.
+        first_of: dict[tuple, int] = {}
+        same_as: dict[int, int] = {}
+        for i in rows:
+            key = (int(muscima.class_id[i]), int(muscima.top[i]), int(muscima.left[i]), int(muscima.height[i]),
+                   int(muscima.width[i]))
+            same_as[int(muscima.objid[i])] = first_of.setdefault(key, int(muscima.objid[i]))
+        outlinks: dict[int, list[int]] = {}
+        for i in rows:
+            kept = same_as[int(muscima.objid[i])]
+            links = outlinks.setdefault(kept, [])
+            links += [same_as[o] for o in map(int, muscima.outlinks_of(int(i))) if o in same_as
+                      and same_as[o] not in links]
         self.objects: dict[int, MungObject] = {}
         for i in rows:
             i = int(i)
-            self.objects[int(muscima.objid[i])] = MungObject(
-                int(muscima.objid[i]), muscima.class_names[muscima.class_id[i]], int(muscima.top[i]),
-                int(muscima.left[i]), int(muscima.height[i]), int(muscima.width[i]),
-                tuple(int(o) for o in muscima.outlinks_of(i)), i)
+            objid = int(muscima.objid[i])
+            if same_as[objid] == objid:
+                self.objects[objid] = MungObject(
+                    objid, muscima.class_names[muscima.class_id[i]], int(muscima.top[i]), int(muscima.left[i]),
+                    int(muscima.height[i]), int(muscima.width[i]), tuple(outlinks[objid]), i)
         inlinks: dict[int, list[int]] = {k: [] for k in self.objects}
         for o in self.objects.values():
             for target in o.outlinks:
-                if target in inlinks:
+                if target in inlinks and target != o.objid:
                     inlinks[target].append(o.objid)
         self._inlinks = {k: tuple(v) for k, v in inlinks.items()}
 

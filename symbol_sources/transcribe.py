@@ -251,9 +251,26 @@ class StaffReader:
                 item.before.append("fermata")
             items.append(item)
         opening = self.system_opening_line()
-        if opening is not None and not any(abs(i.x - opening) < self.geometry.spacing(opening) for i in items):
+        if opening is not None:
             items.append(_Item(opening, "|"))
-        return items
+        return self.one_per_line(items)
+
+    def one_per_line(self, barlines: list[_Item]) -> list[_Item]:
+        """One ``|`` where MuNG has two separators within a staff space of each other (one barline annotated
+        twice, or the two strokes of a double barline): the gold writes one."""
+        kept: list[_Item] = []
+        for item in sorted(barlines, key=lambda i: i.x):
+            if kept and item.token == kept[-1].token == "|" \
+                    and item.x - kept[-1].x < self.geometry.spacing(item.x):
+                kept[-1].before = sorted(set(kept[-1].before) | set(item.before))
+                continue
+            kept.append(item)
+        return kept
+
+    def measure_repeat_items(self) -> list[_Item]:
+        """``?`` for a measure-repeat sign, which Mashcima has no token for (MuNG links it to no staff)."""
+        return [_Item(m.center_x, "?") for m in self.graph.of_class("repeat_measure")
+                if self.staff.top <= m.center_y <= self.staff.bottom]
 
     def system_opening_line(self) -> float | None:
         """Column of the line a staff grouping opens the system with, where this staff has one: a barline of
@@ -288,7 +305,7 @@ class StaffReader:
         return items, by_rest
 
     def add_dots_and_marks(self, obj: MungObject, item: _Item) -> None:
-        dots = {(d.top, d.left) for d in self.graph.children(obj, "duration-dot")}  # duplicates count once
+        dots = self.graph.children(obj, "duration-dot")
         if len(dots) > 2:
             raise Untranscribable(UNKNOWN_VALUE)
         if dots:
@@ -441,7 +458,7 @@ class StaffReader:
         self.add_slurs(by_head)
         self.add_tuplets({**by_head, **by_rest})
         items = (self.clef_items(clefs) + self.key_signature_items(clefs) + self.time_signature_items()
-                 + self.barline_items() + notes + rests)
+                 + self.barline_items() + self.measure_repeat_items() + notes + rests)
         return sorted(items, key=lambda i: i.x)
 
     def tokens(self) -> list[str]:

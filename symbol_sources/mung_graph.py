@@ -14,6 +14,9 @@ import numpy as np
 from symbol_sources.muscima_pp import MuscimaError, MuscimaPP
 
 STAFF_LINES = 5
+# A notehead past its outermost ledger line by more than this many half spaces sits in the space beyond it:
+# handwritten heads beyond a line sit low, 0.5-0.8 half spaces off it; heads on it within 0.3 (gold pages).
+LEDGER_BEYOND = 0.4
 
 
 @dataclass(frozen=True)
@@ -119,6 +122,12 @@ class StaffGeometry:
         if len(lines) != STAFF_LINES:
             raise ValueError(f"staff {staff.objid} has {len(lines)} staff lines, not {STAFF_LINES}")
         self._traces = [self._trace(graph, line) for line in lines]
+        self._graph, self._staff = graph, staff
+        spaces = sorted(graph.children(staff, "staff_space"), key=lambda o: o.center_y)
+        # MuNG names the line or space a notehead on the staff sits on; the staff links its own six spaces,
+        # the outer two included
+        self._named = {o.objid: 4 - 2 * k for k, o in enumerate(lines)}
+        self._named.update({o.objid: 5 - 2 * k for k, o in enumerate(spaces)})
 
     @staticmethod
     def _trace(graph: PageGraph, line: MungObject) -> tuple[np.ndarray, np.ndarray]:
@@ -154,3 +163,24 @@ class StaffGeometry:
 
     def position(self, x: float, y: float) -> int:
         return int(round(self.continuous_position(x, y)))
+
+    def notehead_position(self, head: MungObject) -> int:
+        """The staff line or space MuNG links the notehead to; past the staff, counted from the ledger lines it
+        links (on the outermost one, or beyond it when its centre is ``LEDGER_BEYOND`` off it); else measured."""
+        linked = {self._named[o.objid] for o in self._graph.children(head, "staff_line", "staff_space")
+                  if o.objid in self._named}
+        if len(linked) == 1:
+            return linked.pop()
+        ledgers = self._graph.children(head, "ledger_line")
+        above = [o for o in ledgers if o.center_y < self._staff.top]
+        below = [o for o in ledgers if o.center_y > self._staff.bottom]
+        half_space = self.spacing(head.center_x) / 2
+        if above and not below:  # on the outermost ledger line, or in the space beyond it
+            outer = min(above, key=lambda o: o.center_y)
+            beyond = (outer.center_y - head.center_y) / half_space > LEDGER_BEYOND
+            return 4 + 2 * len(above) + int(beyond)
+        if below and not above:
+            outer = max(below, key=lambda o: o.center_y)
+            beyond = (head.center_y - outer.center_y) / half_space > LEDGER_BEYOND
+            return -4 - 2 * len(below) - int(beyond)
+        return self.position(head.center_x, head.center_y)

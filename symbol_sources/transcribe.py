@@ -63,14 +63,15 @@ FLAT_ORDER_STEPS = (6, 2, 5, 1, 4, 0, 3)  # B E A D G C F
 # A flat's pitch is its belly, low in its box; a sharp or natural's is its centre (measured on the inline
 # accidentals of all MUSCIMA++ against their notes' positions).
 ACCIDENTAL_PITCH_HEIGHT = {"flat": 0.75}
-# A notehead past its outermost ledger line by more than this many half spaces sits in the space beyond it:
-# handwritten heads beyond a line sit low, 0.5-0.8 half spaces off it; heads on it within 0.3 (gold pages).
-LEDGER_BEYOND = 0.4
 LONGA_REST_SPACES = 1.5  # a multi-measure-rest block taller than this many staff spaces is a longa rest, else breve
 
 # skip reasons
 NO_STAFF_LINES = "staff without five staff lines"
 UNKNOWN_VALUE = "note value Mashcima cannot encode"
+
+
+class TranscribeError(ValueError):
+    """A transcription that cannot run or be written as asked (one-line message)."""
 
 
 class Untranscribable(Exception):
@@ -142,30 +143,6 @@ class StaffReader:
 
     def overlaps_staff(self, obj: MungObject) -> bool:
         return obj.top < self.staff.bottom and obj.bottom > self.staff.top
-
-    def notehead_position(self, head: MungObject) -> int:
-        """The staff line or space MuNG links the notehead to; past the staff, the ledger lines it links
-        (on the outermost one or beyond it, whichever its centre is nearer); else its measured position."""
-        lines = sorted(self.graph.children(self.staff, "staff_line"), key=lambda o: o.center_y)
-        spaces = sorted(self.graph.children(self.staff, "staff_space"), key=lambda o: o.center_y)
-        named = {o.objid: 4 - 2 * k for k, o in enumerate(lines)}
-        named.update({o.objid: 5 - 2 * k for k, o in enumerate(spaces)})
-        linked = {named[o.objid] for o in self.graph.children(head, "staff_line", "staff_space") if o.objid in named}
-        if len(linked) == 1:
-            return linked.pop()
-        ledgers = self.graph.children(head, "ledger_line")
-        above = [o for o in ledgers if o.center_y < self.staff.top]
-        below = [o for o in ledgers if o.center_y > self.staff.bottom]
-        half_space = self.geometry.spacing(head.center_x) / 2
-        if above and not below:  # on the outermost ledger line, or in the space beyond it
-            outer = min(above, key=lambda o: o.center_y)
-            beyond = (outer.center_y - head.center_y) / half_space > LEDGER_BEYOND
-            return 4 + 2 * len(above) + int(beyond)
-        if below and not above:
-            outer = max(below, key=lambda o: o.center_y)
-            beyond = (head.center_y - outer.center_y) / half_space > LEDGER_BEYOND
-            return -4 - 2 * len(below) - int(beyond)
-        return self.geometry.position(head.center_x, head.center_y)
 
     def accidental_position(self, accidental: MungObject) -> float:
         y = accidental.top + ACCIDENTAL_PITCH_HEIGHT.get(accidental.class_name, 0.5) * accidental.height
@@ -373,7 +350,7 @@ class StaffReader:
             items.append(item)
             by_head.update({h.objid: item for h in chord})
         for head in singles:
-            position = self.notehead_position(head)
+            position = self.geometry.notehead_position(head)
             item = _Item(head.center_x, f"{self.note_value(head)}{position}")
             for acc in sorted(self.graph.children(head, *ACCIDENTAL_SIGNS), key=lambda o: o.left):
                 item.add_once(item.before, f"{ACCIDENTAL_SIGNS[acc.class_name]}{position}")
@@ -496,6 +473,12 @@ def writer_pages(muscima: MuscimaPP, writers: Iterable[int]) -> list[tuple[int, 
 
 
 def transcribe_writers(muscima: MuscimaPP, writers: Iterable[int]) -> list[TranscribedStaff]:
+    """Every staff of every page of ``writers``; a writer MUSCIMA++ has no page of is an error."""
+    writers = list(writers)
+    missing = sorted(set(writers) - {int(w) for w in muscima.doc_writer})
+    if missing:
+        raise TranscribeError(f"MUSCIMA++ has no page of writer {', '.join(map(str, missing))} "
+                              f"(it has writers {int(muscima.doc_writer.min())}-{int(muscima.doc_writer.max())})")
     return [st for w, p in writer_pages(muscima, writers) for st in transcribe_page(muscima, w, p)]
 
 
@@ -504,12 +487,29 @@ def skip_counts(staves: Iterable[TranscribedStaff]) -> dict[str, int]:
     return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
+def unknown_symbols(staves: Iterable[TranscribedStaff]) -> int:
+    """How many ``?`` (grace-note runs, chords, measure repeats) the transcribed staves hold."""
+    return sum(s.annotation.split().count("?") for s in staves if s.transcribed)
+
+
 def gold_tsv(staves: Iterable[TranscribedStaff]) -> str:
-    """The transcribed staves as a gold file (``real_staves.read_gold``'s format); skipped ones are left out."""
+    """The transcribed staves as a gold file (``real_staves.read_gold``'s format); skipped ones are left out.
+
+    Every row is checked again before it is given out: a line Mashcima's parser would not take, a staff named
+    twice, or no staff at all is an error, so a file written from this text is always usable as gold.
+    """
+    rows = [s for s in staves if s.transcribed]
+    if not rows:
+        raise TranscribeError("no staff could be transcribed; nothing to write")
+    seen = set()
+    for s in rows:
+        rejection = parser_rejection(s.annotation)
+        if rejection is not None or "\t" in s.annotation or (s.writer, s.page, s.staff) in seen:
+            raise TranscribeError(f"writer {s.writer} page {s.page} staff {s.staff}: "
+                                  f"{rejection or 'not a single gold row'}")
+        seen.add((s.writer, s.page, s.staff))
     out = io.StringIO()
     writer = csv.writer(out, delimiter="\t", lineterminator="\n", quoting=csv.QUOTE_NONE, escapechar=None)
     writer.writerow(GOLD_COLUMNS)
-    for s in staves:
-        if s.transcribed:
-            writer.writerow((s.writer, s.page, s.staff, s.annotation))
+    writer.writerows((s.writer, s.page, s.staff, s.annotation) for s in rows)
     return out.getvalue()

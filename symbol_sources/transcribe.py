@@ -308,7 +308,7 @@ class StaffReader:
             if levels:
                 raise Untranscribable(UNKNOWN_VALUE)
             return "h" if stems else "w"
-        if not stems and not levels or levels not in VALUE_LETTERS:
+        if (not stems and not levels) or levels not in VALUE_LETTERS:  # a bare full head; past a 32nd
             raise Untranscribable(UNKNOWN_VALUE)
         return VALUE_LETTERS[levels]
 

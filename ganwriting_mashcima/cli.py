@@ -179,6 +179,7 @@ def _register_commands() -> None:
     from ganwriting_mashcima.cli_pages import synthesize_pages_cmd
     from ganwriting_mashcima.cli_recognition import recognize, staves
     from ganwriting_mashcima.cli_staves import synthesize_staves_cmd
+    from ganwriting_mashcima.cli_transcribe import transcribe
 
     for command in (train, sample, evaluate, export_sampler_cmd):
         main.add_command(command)
@@ -187,6 +188,7 @@ def _register_commands() -> None:
     main.add_command(recognize)
     main.add_command(adapt)
     data.add_command(crops)
+    data.add_command(transcribe)
     benchmark.add_command(staves)
     benchmark.add_command(benchmark_adapt)
     main.add_command(benchmark)

@@ -19,6 +19,7 @@ USER_ERROR_CLASSES: tuple[tuple[str, str], ...] = (
     ("symbol_sources.muscima_pp", "MuscimaError"), ("symbol_sources.real_staves", "GoldError"),
     ("symbol_sources.staves", "StaffJobError"), ("symbol_sources.smashcima_extra", "SmashcimaAssetsError"),
     ("symbol_sources.smashcima_extra", "SmashcimaMissingError"), ("symbol_sources.annotations", "AnnotationsError"),
+    ("symbol_sources.transcribe", "TranscribeError"),
     ("experiments.results_folder", "BenchmarkError"), ("experiments.staff_recognizer", "RecognizerError"),
 )
 OS_USER_ERRORS = (FileExistsError, FileNotFoundError, PermissionError, NotADirectoryError, IsADirectoryError)

@@ -379,6 +379,20 @@ def group_measures(measures: list[EncodedMeasure], targets: Iterator[int], short
     return lines
 
 
+def parser_rejection(annotation: str) -> str | None:
+    """Why Mashcima's parser would not take the line as it is (None = it does): a token outside its vocabulary,
+    or the parser's first warning. Gold transcriptions must pass this; they may hold what Mashcima cannot draw."""
+    from mashcima.vocabulary import parse_annotation_into_token_groups
+
+    outside = [t for t in annotation.split() if t not in mashcima_vocabulary()]
+    if outside:
+        return f"token outside Mashcima's vocabulary ({_generic(outside[0])})"
+    _, parser_warnings = parse_annotation_into_token_groups(annotation)
+    if parser_warnings:
+        return f"Mashcima's parser warns: {parser_warnings[0].split(':')[0]}"
+    return None
+
+
 def mashcima_rejection(annotation: str) -> str | None:
     """Why Mashcima would not take the line (None = it takes it): its parser's first warning, a token outside
     its vocabulary, or a canvas that does not give the line back."""
@@ -386,12 +400,10 @@ def mashcima_rejection(annotation: str) -> str | None:
     from mashcima.Canvas import Canvas
     from mashcima.vocabulary import parse_annotation_into_token_groups
 
-    outside = [t for t in annotation.split() if t not in mashcima_vocabulary()]
-    if outside:
-        return f"token outside Mashcima's vocabulary ({_generic(outside[0])})"
-    groups, parser_warnings = parse_annotation_into_token_groups(annotation)
-    if parser_warnings:
-        return f"Mashcima's parser warns: {parser_warnings[0].split(':')[0]}"
+    rejection = parser_rejection(annotation)
+    if rejection:
+        return rejection
+    groups, _ = parse_annotation_into_token_groups(annotation)
     canvas = Canvas()
     try:
         token_groups_to_canvas(canvas, groups)

@@ -86,7 +86,10 @@ def train(data_dir: Path, run_dir: Path, preset: str, epochs: int | None, start_
                            start_epoch=start_epoch, overwrite=overwrite, log=click.echo)
     if metrics.get("interrupted"):
         raise SystemExit(130)
-    click.echo(f"done: {run_dir / 'latest.pt'}")
+    from gan.distributed import DistContext
+
+    if DistContext.from_environment().is_main:  # under torchrun, once
+        click.echo(f"done: {run_dir / 'latest.pt'}")
 
 
 def _writer_list(text: str | None) -> tuple[int, ...] | None:

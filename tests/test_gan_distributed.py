@@ -3,6 +3,9 @@ a two-process run resumes as it was saved."""
 import multiprocessing
 import os
 import socket
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -129,3 +132,18 @@ def test_without_torchrun_there_is_one_process(monkeypatch):
     assert DistContext.from_environment() == DistContext(0, 1, 0)
     monkeypatch.setenv("WORLD_SIZE", "2"), monkeypatch.setenv("RANK", "1"), monkeypatch.setenv("LOCAL_RANK", "1")
     assert DistContext.from_environment() == DistContext(1, 2, 1)
+
+
+def test_the_cli_trains_under_torchrun(glyph_dir, tmp_path):
+    """The README's command: torchrun starts the CLI module once per process; one run, one "done" line."""
+    torchrun = Path(sys.executable).with_name("torchrun")
+    if not torchrun.is_file():
+        pytest.skip("no torchrun beside this python")
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": os.pathsep.join(sys.path)}
+    cmd = [str(torchrun), "--nproc_per_node", "2", "--master_port", str(_free_port()), "-m", "ganwriting_mashcima.cli",
+           "train", "--data", str(glyph_dir), "--out", str(tmp_path / "run"), "--preset", "cpu-smoke", "--epochs", "1",
+           "--batch-size", "8", "--device", "cpu"]
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.count("done: ") == 1, done.stdout
+    assert load_checkpoint(tmp_path / "run" / "latest.pt")["provenance"]["processes"] == 2

@@ -11,11 +11,14 @@ A checkpoint is a dict of plain tensors, numbers, strings, lists and dicts, read
   epoch, step           epochs completed; steps done in the next epoch (non-zero only after Ctrl-C)
   networks              {G, G_ema, D, R, W}: state dicts
   optimizers            {G, D, R}: state dicts
-  rng                   torch, numpy, python, trainer (noise) generator states, as tensors
+  rng                   torch, numpy, python, trainer (noise) generator states, as tensors; under torchrun also
+                        trainer_ranks, every rank's noise state in rank order (trainer is rank 0's)
   writer_features       (n_writers, C4) float: each training writer's mean style feature over its glyphs; the
                         style code of writer w is G's projection of row w. Numbers, not glyph images: a checkpoint
                         carries no image of the data it was trained on
-  provenance            {data_fingerprint, git_commit, torch, ganmash}: what made it
+  provenance            {data_fingerprint, git_commit, torch, numpy, precision, processes}: what made it
+                        (precision: fp32 or bf16, what the training forward passes ran in, resolved from the
+                        config's auto; processes: how many trained together under torchrun)
   sampling_only         True in an ``export_sampler`` file: networks holds G_ema alone, no optimizers or RNG
                         state; it samples like the full checkpoint but cannot be resumed
 """

@@ -8,6 +8,9 @@ from typing import Any, Literal, Mapping, TypeVar
 
 Penalty = Literal["r1", "gp", "none"]
 
+# Float precision of the networks' forward passes: see gan.precision (here so that configs load without torch).
+PRECISIONS: tuple[str, ...] = ("auto", "fp32", "bf16")
+
 
 # What numpy (SeedSequence: >= 0) and torch (manual_seed: < 2**64) both take, with room for small offsets.
 MAX_SEED = 2**63 - 1
@@ -78,7 +81,10 @@ class TrainConfig(GivenReplace):
     penalty_weight: float = 1.0  # gamma for R1 (applied as gamma/2 * |grad|^2), lambda for GP
     penalty_every: int = 4  # lazy regularisation (StyleGAN2): penalise every n D steps, scaled by n
     class_balance: float = 0.5  # sampling weight per glyph = count(class)^(balance-1): 1 = as in the data, 0 = uniform
-    amp: bool = True  # bfloat16 autocast, CUDA only
+    # Forward passes of G, D, R and W under bf16 autocast, or fp32; auto = bf16 where the device has native bf16
+    # (gan.precision). Losses, the gradient penalty and optimiser steps stay fp32. What a job resolved is recorded
+    # in its checkpoints' provenance.
+    precision: str = "fp32"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "val_writers", tuple(sorted(int(w) for w in self.val_writers)))
@@ -102,6 +108,8 @@ class TrainConfig(GivenReplace):
             raise ConfigError(f"wid_pretrain_steps must be >= 0, got {self.wid_pretrain_steps}")
         if self.penalty not in ("r1", "gp", "none"):
             raise ConfigError(f"penalty must be r1, gp or none, got {self.penalty!r}")
+        if self.precision not in PRECISIONS:
+            raise ConfigError(f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
         if self.glyphs_per_epoch < self.batch_size:
             raise ConfigError(f"glyphs_per_epoch ({self.glyphs_per_epoch}) is smaller than batch_size ({self.batch_size})")
 
@@ -118,11 +126,15 @@ class TrainConfig(GivenReplace):
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> "TrainConfig":
+        d = dict(d)
+        if "amp" in d:  # configs before the precision switch: amp = bf16 autocast where CUDA ran it, else fp32
+            amp = d.pop("amp")
+            d.setdefault("precision", "auto" if amp else "fp32")
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(d) - known)
         if unknown:
             raise ConfigError(f"unknown config fields: {', '.join(unknown)}")
-        return cls(**dict(d))
+        return cls(**d)
 
 
 # Fields that shape the networks: a checkpoint can only be resumed with the same values.
@@ -152,10 +164,10 @@ PRESETS: dict[str, TrainConfig] = {
                             channels=16, style_dim=64, z_dim=32, class_dim=32, k_refs=8, lr_gen=2e-4, lr_dis=2e-4,
                             ema_beta=0.999, ema_start_step=500, penalty="r1", penalty_weight=1.0, penalty_every=16,
                             augment=True, mbstd_group=4, w_rec=0.1, w_ms=0.3),
-    # One modern GPU, a few hours.
+    # One modern GPU, a few hours; bf16 autocast where the GPU has it, as the CUDA-only switch before it did.
     "gpu": TrainConfig(preset="gpu", epochs=100, glyphs_per_epoch=65536, batch_size=64, save_every=5, eval_every=10,
                        val_writers=VALIDATION_WRITERS,
                        channels=48, style_dim=128, z_dim=64, class_dim=64, k_refs=8, wid_pretrain_steps=4000,
                        ema_beta=0.999, ema_start_step=1000, penalty="r1", penalty_weight=1.0, penalty_every=4,
-                       augment=True, mbstd_group=4, w_rec=0.1, w_ms=0.3),
+                       augment=True, mbstd_group=4, w_rec=0.1, w_ms=0.3, precision="auto"),
 }

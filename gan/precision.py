@@ -12,9 +12,7 @@ from typing import Iterator
 
 import torch
 
-from gan.config import ConfigError
-
-PRECISIONS: tuple[str, ...] = ("auto", "fp32", "bf16")
+from gan.config import PRECISIONS, ConfigError
 
 
 def native_bf16(device: torch.device) -> bool:

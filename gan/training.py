@@ -1,8 +1,12 @@
 """Training loop. All state lives in a ``Trainer`` (networks, optimizers, generators), none in globals, so that a
-checkpoint captures everything and the same step can later run under DDP.
+checkpoint captures everything.
 
 Determinism: the data order of epoch e is drawn from ``numpy.random.default_rng([seed, e])`` and all noise from the
 trainer's own ``torch.Generator`` (saved in the checkpoint), so 2 epochs + resume 2 == 4 epochs, bit for bit, on CPU.
+
+Under torchrun (gan.distributed) each of N ranks trains on its N-th of every batch of ``batch_size`` glyphs, drawn
+as a lone run draws it, with its own noise stream (seed + rank); gradients are averaged, so the ranks' weights stay
+equal, and rank 0 alone writes the run's files.
 """
 from __future__ import annotations
 
@@ -26,12 +30,15 @@ from gan.checkpoint import (CheckpointError, GlyphSampler, build_generator, glyp
 from gan.files import append_jsonl, atomic_write_bytes, atomic_write_json
 from gan.config import ARCHITECTURE_FIELDS, PRESETS, ConfigError, TrainConfig
 from gan.device import resolve_device
+from gan.distributed import DistContext
 from gan.augment import diff_augment
+from gan.precision import autocast, resolve_precision
 from gan.glyphset import GlyphSet, GlyphSetError
 from gan.grid import save_glyph_grid
 from gan.provenance import data_fingerprint, provenance
 from gan.run_folder import RunFolderError, clear_run, run_metrics, saved_epochs
 from gan.networks import GlyphDiscriminator, GlyphRecognizer, WriterIdentifier, check_image_size
+from gan.step_modules import GeneratorFromFeatures, WriterHeads
 
 
 
@@ -119,8 +126,14 @@ def training_glyphs(glyphs: GlyphSet, config: TrainConfig) -> GlyphSet:
 
 
 class Trainer:
-    def __init__(self, config: TrainConfig, glyphs: GlyphSet, device: torch.device) -> None:
-        self.config, self.device = config, device
+    def __init__(self, config: TrainConfig, glyphs: GlyphSet, device: torch.device,
+                 dist: DistContext = DistContext()) -> None:
+        if config.batch_size % dist.world_size:
+            raise ConfigError(f"batch_size {config.batch_size} does not split evenly over {dist.world_size} processes")
+        if config.w_ms > 0 and config.batch_size // dist.world_size < 2:
+            raise ConfigError(f"mode seeking (w_ms > 0) needs >= 2 glyphs per process; batch_size {config.batch_size} "
+                              f"over {dist.world_size} processes gives {config.batch_size // dist.world_size}")
+        self.config, self.device, self.dist = config, device, dist
         self.classes = tuple(glyphs.classes)
         self.image_size = glyphs.image_size
         self.data = EpochData(training_glyphs(glyphs, config), config)
@@ -139,12 +152,21 @@ class Trainer:
         # R and W learn plain classification on real glyphs; Adam's default betas suit that better than GAN betas.
         self.opt_R = torch.optim.Adam([{"params": self.R.parameters(), "lr": c.lr_rec},
                                        {"params": self.W.parameters(), "lr": c.lr_wid}])
-        self.noise = torch.Generator().manual_seed(c.seed)
+        self.noise = torch.Generator().manual_seed(c.seed + dist.rank)  # rank 0's stream is a lone run's
+        # What the optimiser steps train through: under torchrun, DDP wrappers that average their gradients over the
+        # ranks; alone, the networks themselves. Passes that train nothing (D, R and W judging G's glyphs) call the
+        # networks directly, and so does the gradient penalty: its gradients reach D's parameters in the same
+        # backward as the hinge loss's, where D's wrapper averages them once.
+        self.G_step = dist.wrap(GeneratorFromFeatures(self.G), device)
+        self.D_step, self.R_step = dist.wrap(self.D, device), dist.wrap(self.R, device)
+        # find_unused: W's code head learns in the GAN steps only, not in W's pretraining
+        self.W_step = dist.wrap(WriterHeads(self.W), device, find_unused_parameters=True)
         self._style_features: torch.Tensor | None = None  # (N, C4) per training glyph, once the trunk is final
-        self.provenance = {"data_fingerprint": data_fingerprint(glyphs), **provenance()}
+        self.precision = resolve_precision(c.precision, device)  # fp32 or bf16: what the forward passes run in
+        self.provenance = {"data_fingerprint": data_fingerprint(glyphs), **provenance(), "precision": self.precision,
+                           "processes": dist.world_size}
         self.epoch, self.step_in_epoch = 0, 0
         self.wid_step = 0  # writer-identifier pretraining steps done
-        self.use_amp = c.amp and device.type == "cuda"
         self.stop_requested = False
 
     # -- checkpoint ---------------------------------------------------------------------------------------------
@@ -155,7 +177,7 @@ class Trainer:
                 "networks": {k: getattr(self, k).state_dict() for k in ("G", "G_ema", "D", "R", "W")},
                 "optimizers": {"G": self.opt_G.state_dict(), "D": self.opt_D.state_dict(),
                                "R": self.opt_R.state_dict()},
-                "rng": {**_rng_state(), "trainer": self.noise.get_state()},
+                "rng": {**_rng_state(), "trainer": self.noise.get_state(), **self._rank_noise()},
                 "writer_features": self.writer_features(), "provenance": self.provenance}
 
     def load_state_dict(self, ck: dict[str, Any], source: str) -> None:
@@ -181,9 +203,24 @@ class Trainer:
             raise CheckpointError(f"{source} holds networks or optimizers of another shape than this version "
                                   "trains; start a new run") from None
         _set_rng_state(ck["rng"])
-        self.noise.set_state(ck["rng"]["trainer"])
-        self._style_features = None  # recomputed from the loaded trunk and class means when first needed
         self.epoch, self.step_in_epoch = int(ck["epoch"]), int(ck["step"])
+        self.noise.set_state(self._saved_noise(ck["rng"]))
+        self._style_features = None  # recomputed from the loaded trunk and class means when first needed
+
+    def _rank_noise(self) -> dict[str, Any]:
+        """Under torchrun, every rank's noise state (a collective: all ranks make the state dict together)."""
+        return {"trainer_ranks": self.dist.gather(self.noise.get_state())} if self.dist.distributed else {}
+
+    def _saved_noise(self, rng: dict[str, Any]) -> torch.Tensor:
+        """This rank's noise state: its own when the checkpoint was saved by as many ranks, rank 0's (a lone run's)
+        on rank 0; on the other ranks of a run resumed with more processes, a new stream of (seed, rank, step)."""
+        states = rng.get("trainer_ranks", [rng["trainer"]])
+        if len(states) == self.dist.world_size:
+            return states[self.dist.rank]
+        if self.dist.is_main:
+            return states[0]
+        key = [self.config.seed, self.dist.rank, self.wid_step, self.epoch, self.step_in_epoch]
+        return torch.Generator().manual_seed(int(np.random.SeedSequence(key).generate_state(1)[0])).get_state()
 
     def sampler(self) -> GlyphSampler:
         return GlyphSampler(self.G_ema, self.classes, self.writers, self.writer_features(), self.device)
@@ -236,7 +273,8 @@ class Trainer:
 
     # -- one step -----------------------------------------------------------------------------------------------
     def _autocast(self):
-        return torch.autocast("cuda", dtype=torch.bfloat16) if self.use_amp else contextlib.nullcontext()
+        """Forward passes only: every loss below is taken on ``.float()`` outputs, outside it."""
+        return autocast(self.precision, self.device)
 
     def _penalty(self, x_real: torch.Tensor, x_fake: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         c = self.config
@@ -245,7 +283,9 @@ class Trainer:
         else:  # "gp": one-centred, on real/fake interpolates (Gulrajani et al. 2017)
             eps = torch.rand(len(x_real), 1, 1, 1, generator=self.noise).to(self.device)
             x = (eps * x_real + (1 - eps) * x_fake.detach()).requires_grad_(True)
-        (grad,) = torch.autograd.grad(self.D(x, labels).sum(), x, create_graph=True)  # fp32: no autocast here
+        # fp32 in a bf16 run too. Autocast would not break the double backward (checked on CPU: the penalty came
+        # out within 1 %, its gradient within 5 %), but the penalty runs every penalty_every steps only: fp32 is cheap.
+        (grad,) = torch.autograd.grad(self.D(x, labels).sum(), x, create_graph=True)
         norm2 = grad.pow(2).sum((1, 2, 3))
         if c.penalty == "r1":
             return c.penalty_weight / 2 * norm2.mean()
@@ -259,6 +299,7 @@ class Trainer:
         """
         c, dev = self.config, self.device
         idx, _ = self.data.epoch_order(0, c.wid_pretrain_steps)
+        idx = self.dist.shard(idx)  # (steps, B / N): this rank's share
         total, done, t0 = torch.zeros((), device=dev), 0, time.perf_counter()
         bar = tqdm(range(self.wid_step, c.wid_pretrain_steps), desc="writer identifier", disable=not progress,
                    leave=False, dynamic_ncols=True)
@@ -267,17 +308,21 @@ class Trainer:
             idx_t = torch.from_numpy(idx[i])
             x = glyphs_to_tensor(self.data.images[idx_t]).unsqueeze(1).to(dev)  # (B, 1, S, S)
             with self._autocast():
-                loss = F.cross_entropy(self.W(x), self.data.writer_idx_t[idx_t].to(dev))
+                logits, _ = self.W_step(x)  # (B, n_writers)
+            loss = F.cross_entropy(logits.float(), self.data.writer_idx_t[idx_t].to(dev))
             self.opt_R.zero_grad(set_to_none=True)
             loss.backward()
             self.opt_R.step()
+            self.dist.average_buffers(self.W)  # batch-norm statistics: every rank's, so the ranks' W stay equal
             total += loss.detach().float()
             done, self.wid_step = done + 1, i + 1
             if progress and (done % 10 == 0 or i + 1 == c.wid_pretrain_steps):
                 bar.set_postfix(w=f"{total.item() / done:.3f}")
-            if self.stop_requested:
+            if self.dist.any(self.stop_requested, dev):
+                self.stop_requested = True
                 break
         bar.close()
+        total = self.dist.mean(total)
         if self.wid_step == c.wid_pretrain_steps:
             for g in (self.G, self.G_ema):
                 g.style_encoder.trunk.load_state_dict(self.W.trunk.state_dict())
@@ -303,14 +348,14 @@ class Trainer:
 
         # Generate once; D learns from the detached copy, G from the same glyphs after D's update.
         with self._autocast():
-            style = self.G.style_encoder.project(ref_features[pick])  # (B, style_dim)
-            x_fake = self.G.synthesize(style, y_gen, z)  # (B, 1, S, S)
+            style, x_fake = self.G_step(ref_features[pick], y_gen, z)  # (B, style_dim), (B, 1, S, S)
 
         # D: hinge loss on (augmented) glyphs, plus a lazy gradient penalty on what it saw.
         self.D.requires_grad_(True)
         d_real, d_fake = augment(x_real), augment(x_fake.detach())
         with self._autocast():
-            d_loss = F.relu(1 - self.D(d_real, y)).mean() + F.relu(1 + self.D(d_fake, y_gen)).mean()
+            real_score, fake_score = self.D_step(d_real, y), self.D_step(d_fake, y_gen)  # (B,) each
+        d_loss = F.relu(1 - real_score.float()).mean() + F.relu(1 + fake_score.float()).mean()
         penalty = torch.zeros((), device=dev)
         if c.penalty != "none" and global_step % c.penalty_every == 0:
             penalty = self._penalty(d_real, d_fake, y)
@@ -322,23 +367,31 @@ class Trainer:
         self.R.requires_grad_(True), self.W.requires_grad_(True)
         self.W.train()
         with self._autocast():
-            r_loss = F.cross_entropy(self.R(x_real), y)
-            w_loss = F.cross_entropy(self.W(x_real), wr)
-            if c.w_code > 0:  # the code head learns on detached codes; the encoder learns from it in G's step
-                w_loss = w_loss + F.cross_entropy(self.W.from_code(style.detach()), wr_gen)
+            class_logits = self.R_step(x_real)
+            # the code head learns on detached codes; the encoder learns from it in G's step
+            writer_logits, code_logits = self.W_step(x_real, style.detach() if c.w_code > 0 else None)
+        r_loss = F.cross_entropy(class_logits.float(), y)
+        w_loss = F.cross_entropy(writer_logits.float(), wr)
+        if code_logits is not None:
+            w_loss = w_loss + F.cross_entropy(code_logits.float(), wr_gen)
         self.opt_R.zero_grad(set_to_none=True)
         (r_loss + w_loss).backward()
         self.opt_R.step()
+        self.dist.average_buffers(self.W)
 
         # G: fool D, be read as class y by R, as the reference writer by W, and differ where the noise does.
         self.D.requires_grad_(False), self.R.requires_grad_(False), self.W.requires_grad_(False)
         self.W.eval()  # batch norm with real-glyph statistics: a batch of fakes must not redefine what is normal
         zero = torch.zeros((), device=dev)
         with self._autocast():
-            g_adv = -self.D(augment(x_fake), y_gen).mean()
-            g_rec = F.cross_entropy(self.R(x_fake), y_gen) if c.w_rec > 0 else zero
-            g_wid = F.cross_entropy(self.W(x_fake), wr_gen) if c.w_wid > 0 else zero
-            g_code = F.cross_entropy(self.W.from_code(style), wr_gen) if c.w_code > 0 else zero
+            fake_score = self.D(augment(x_fake), y_gen)
+            class_logits = self.R(x_fake) if c.w_rec > 0 else None
+            writer_logits = self.W(x_fake) if c.w_wid > 0 else None
+            code_logits = self.W.from_code(style) if c.w_code > 0 else None
+        g_adv = -fake_score.float().mean()
+        g_rec = F.cross_entropy(class_logits.float(), y_gen) if class_logits is not None else zero
+        g_wid = F.cross_entropy(writer_logits.float(), wr_gen) if writer_logits is not None else zero
+        g_code = F.cross_entropy(code_logits.float(), wr_gen) if code_logits is not None else zero
         g_ms = zero
         if c.w_ms > 0:
             h = b // 2
@@ -367,6 +420,7 @@ class Trainer:
         c = self.config
         epoch = self.epoch + 1
         idx, refs = self.data.epoch_order(epoch)
+        idx, refs = self.dist.shard(idx), self.dist.shard(refs)  # (steps, B / N), (steps, B / N, k): this rank's
         first = self.step_in_epoch
         sums: dict[str, torch.Tensor] = {}
         t0, done = time.perf_counter(), 0
@@ -380,9 +434,12 @@ class Trainer:
             self.step_in_epoch = i + 1
             if progress and (done % 10 == 0 or i + 1 == c.steps_per_epoch):
                 bar.set_postfix({k: f"{v.item() / done:.3f}" for k, v in sums.items()})
-            if self.stop_requested:
+            if self.dist.any(self.stop_requested, self.device):
+                self.stop_requested = True
                 break
         bar.close()
+        if sums:  # the logged losses: means over every rank's shard
+            sums = dict(zip(sums, self.dist.mean(torch.stack(list(sums.values())))))
         seconds = time.perf_counter() - t0
         if self.step_in_epoch == c.steps_per_epoch:
             self.epoch, self.step_in_epoch = epoch, 0
@@ -445,9 +502,9 @@ def _forget_metrics_after(path: Path, records: list[dict[str, Any]]) -> None:
 
 
 def _open_run(config: TrainConfig, data_dir: str | os.PathLike, run_dir: Path, dev: torch.device, resuming: bool,
-              start_epoch: int | None, overwrite: bool, log: Callable[[str], None]) -> "Trainer":
-    """The trainer of the run, resumed or new; every check that can refuse the job runs before anything in
-    ``run_dir`` is removed or written."""
+              start_epoch: int | None, overwrite: bool, log: Callable[[str], None], ranks: DistContext) -> "Trainer":
+    """The trainer of the run, resumed or new; every check that can refuse the job runs, on every rank, before
+    rank 0 removes or writes anything in ``run_dir``."""
     glyphs = GlyphSet.load(data_dir)
     try:
         check_image_size(glyphs.image_size)
@@ -455,17 +512,26 @@ def _open_run(config: TrainConfig, data_dir: str | os.PathLike, run_dir: Path, d
         raise GlyphSetError(f"{data_dir} holds {glyphs.image_size} px glyphs; the GAN needs a power of two >= 8 "
                             "(extract with --size 32, 64 or 128)") from None
     _check_run_dir(run_dir, resuming, overwrite)
-    trainer = Trainer(config, glyphs, dev)  # refuses a config this data cannot train (e.g. no writer left)
-    if resuming:
+    trainer = Trainer(config, glyphs, dev, ranks)  # refuses a config this data cannot train (e.g. no writer left)
+    if resuming:  # every rank from the same checkpoint
         path = _checkpoint_to_resume(run_dir, start_epoch)
         trainer.load_state_dict(load_checkpoint(path, map_location=dev), str(path))
         kept_metrics = [r for r in run_metrics(run_dir) if r.get("epoch", 0) <= trainer.epoch]
+    ranks.barrier()  # every rank has checked and read what it needs: from here on rank 0 may change run_dir
+    if not ranks.is_main:
+        return trainer
+    if resuming:
         log(f"resumed from {path} (epoch {trainer.epoch}, step {trainer.step_in_epoch})")
         _forget_metrics_after(run_dir / "metrics.jsonl", kept_metrics)
     else:
         clear_run(run_dir)  # only now, when nothing is left to refuse the job
     run_dir.mkdir(parents=True, exist_ok=True)
     atomic_write_json(run_dir / "config.json", config.to_dict())
+    if config.precision == "auto":
+        log(f"precision auto: {trainer.precision} on this {dev.type}")
+    if ranks.distributed:
+        log(f"{ranks.world_size} processes, {config.batch_size // ranks.world_size} glyphs each per step "
+            f"(batch {config.batch_size})")
     if config.eval_every and not config.val_writers:
         log(f"note: eval_every={config.eval_every} but the config keeps no validation writers; evaluation is skipped")
     if trainer.epoch >= config.epochs:
@@ -493,26 +559,37 @@ def _ctrl_c_finishes_the_step(trainer: "Trainer", log: Callable[[str], None]) ->
             signal.signal(signal.SIGINT, old_handler)
 
 
+def _save_latest(trainer: "Trainer", run_dir: Path) -> dict[str, Any]:
+    """``latest.pt``, written by rank 0; every rank makes the state (it gathers their noise streams)."""
+    state = trainer.state_dict()
+    if trainer.dist.is_main:
+        save_checkpoint(run_dir / "latest.pt", state)
+    return state
+
+
 def _pretrain(trainer: "Trainer", run_dir: Path, progress: bool, log: Callable[[str], None]) -> dict[str, Any]:
     """The writer identifier's pretraining (epoch 0), saved; ``interrupted`` set when Ctrl-C stopped it."""
     metrics = trainer.pretrain_writer_identifier(progress)
-    save_checkpoint(run_dir / "latest.pt", trainer.state_dict())
+    _save_latest(trainer, run_dir)
     if trainer.stop_requested:
         log(f"saved {run_dir / 'latest.pt'} at writer-identifier step {trainer.wid_step}; continue with --resume")
         return {**metrics, "interrupted": True}
-    append_jsonl(run_dir / "metrics.jsonl", metrics)
+    if trainer.dist.is_main:
+        append_jsonl(run_dir / "metrics.jsonl", metrics)
     log(f"writer identifier pretrained: {metrics['wid_steps']} steps, loss {metrics['w']}, {metrics['seconds']} s")
     return metrics
 
 
 def _save_epoch(trainer: "Trainer", metrics: dict[str, Any], run_dir: Path, data_dir: str | os.PathLike,
                 dev: torch.device, log: Callable[[str], None]) -> None:
-    """After a completed epoch: its checkpoints, sample grid, validation measures (when due) and metrics line."""
+    """After a completed epoch: its checkpoints, sample grid, validation measures (when due) and metrics line,
+    written by rank 0."""
     config, e = trainer.config, trainer.epoch
-    state = trainer.state_dict()
+    state = _save_latest(trainer, run_dir)
+    if not trainer.dist.is_main:
+        return
     if e % config.save_every == 0 or e == config.epochs:
         save_checkpoint(run_dir / "checkpoints" / f"epoch_{e:04d}.pt", state)
-    save_checkpoint(run_dir / "latest.pt", state)
     trainer.save_samples(run_dir / "samples" / f"epoch_{e:04d}.png")
     if config.eval_every and e % config.eval_every == 0 and config.val_writers:
         metrics["eval"] = validate(run_dir / "latest.pt", data_dir, dev)
@@ -521,17 +598,10 @@ def _save_epoch(trainer: "Trainer", metrics: dict[str, Any], run_dir: Path, data
     log(f"epoch {e}/{config.epochs}: " + ", ".join(f"{k} {v}" for k, v in metrics.items() if k not in ("epoch", "eval")))
 
 
-def train(config: TrainConfig, data_dir: str | os.PathLike, run_dir: str | os.PathLike, *,
-          device: str = "auto", resume: bool = False,
-          start_epoch: int | None = None, overwrite: bool = False, progress: bool = True,
-          log: Callable[[str], None] = print) -> dict[str, Any]:
-    """Train (or continue) a run in ``run_dir``; returns the last epoch's metrics (``interrupted`` set on Ctrl-C).
-
-    ``resume`` continues from ``RUN/latest.pt``; ``start_epoch`` from ``RUN/checkpoints/epoch_NNNN.pt``.
-    """
-    run_dir = Path(run_dir)
-    dev = resolve_device(device)
-    trainer = _open_run(config, data_dir, run_dir, dev, resume or start_epoch is not None, start_epoch, overwrite, log)
+def _run_epochs(trainer: "Trainer", run_dir: Path, data_dir: str | os.PathLike, dev: torch.device, progress: bool,
+                log: Callable[[str], None]) -> dict[str, Any]:
+    """Pretraining (when not done) and the epochs left; the last epoch's metrics."""
+    config = trainer.config
     metrics: dict[str, Any] = {"epoch": trainer.epoch}
     with _ctrl_c_finishes_the_step(trainer, log):
         try:
@@ -542,13 +612,34 @@ def train(config: TrainConfig, data_dir: str | os.PathLike, run_dir: str | os.Pa
             while trainer.epoch < config.epochs:
                 metrics = trainer.train_epoch(progress)
                 if trainer.stop_requested:
-                    save_checkpoint(run_dir / "latest.pt", trainer.state_dict())
+                    _save_latest(trainer, run_dir)
                     metrics["interrupted"] = True
                     log(f"saved {run_dir / 'latest.pt'} at epoch {trainer.epoch} step {trainer.step_in_epoch}; "
                         "continue with --resume")
                     break
                 _save_epoch(trainer, metrics, run_dir, data_dir, dev, log)
+            trainer.dist.barrier()  # no rank returns before rank 0 has written the last files
         except KeyboardInterrupt:
             log(f"aborted; {run_dir / 'latest.pt'} holds the last completed epoch")
             metrics["interrupted"] = True
     return metrics
+
+
+def train(config: TrainConfig, data_dir: str | os.PathLike, run_dir: str | os.PathLike, *,
+          device: str = "auto", resume: bool = False,
+          start_epoch: int | None = None, overwrite: bool = False, progress: bool = True,
+          log: Callable[[str], None] = print) -> dict[str, Any]:
+    """Train (or continue) a run in ``run_dir``; returns the last epoch's metrics (``interrupted`` set on Ctrl-C).
+
+    ``resume`` continues from ``RUN/latest.pt``; ``start_epoch`` from ``RUN/checkpoints/epoch_NNNN.pt``. Under
+    torchrun every process runs this; rank 0 alone shows progress and logs.
+    """
+    run_dir = Path(run_dir)
+    ranks = DistContext.from_environment()  # one process unless torchrun started several
+    dev = ranks.device(resolve_device(device))
+    if not ranks.is_main:
+        progress, log = False, lambda message: None
+    with ranks.process_group(dev):
+        trainer = _open_run(config, data_dir, run_dir, dev, resume or start_epoch is not None, start_epoch,
+                            overwrite, log, ranks)
+        return _run_epochs(trainer, run_dir, data_dir, dev, progress, log)

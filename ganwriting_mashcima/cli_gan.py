@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from gan.config import PRESETS
+from gan.config import PRECISIONS, PRESETS
 from ganwriting_mashcima.errors import one_line_errors, refuse_existing
 from ganwriting_mashcima.options import SeedRange, device_option
 
@@ -47,6 +47,10 @@ from ganwriting_mashcima.options import SeedRange, device_option
 @click.option("--eval-every", type=click.IntRange(min=0), default=None,
               help="Measure on the validation writers every N epochs (into metrics.jsonl; 0 = never). "
                    "[default: preset's]")
+@click.option("--precision", type=click.Choice(PRECISIONS), default=None,
+              help="Forward passes in fp32 or under bf16 autocast (losses and optimiser steps stay fp32); auto = bf16 "
+                   "where the CPU (AVX-512 BF16, AMX) or GPU has it natively. What it resolved to is recorded in "
+                   "the checkpoints. [default: preset's: fp32, gpu: auto]")
 @device_option
 @click.option("--seed", type=SeedRange, default=None, help="Seed of initialisation, data order and noise. [default: preset's]")
 @click.option("--overwrite", is_flag=True, help="Replace the run already in --out.")
@@ -55,7 +59,7 @@ def train(data_dir: Path, run_dir: Path, preset: str, epochs: int | None, start_
           batch_size: int | None, lr_gen: float | None, lr_dis: float | None, lr_rec: float | None,
           lr_wid: float | None, w_rec: float | None, w_wid: float | None, w_ms: float | None,
           augment: bool | None, val_writers: str | None, save_every: int | None, eval_every: int | None,
-          device: str, seed: int | None, overwrite: bool) -> None:
+          precision: str | None, device: str, seed: int | None, overwrite: bool) -> None:
     """Train the writer-style glyph GAN.
 
     \b
@@ -75,13 +79,17 @@ def train(data_dir: Path, run_dir: Path, preset: str, epochs: int | None, start_
     config = resolve_config(preset, dict(epochs=epochs, batch_size=batch_size, lr_gen=lr_gen, lr_dis=lr_dis,
                                          lr_rec=lr_rec, lr_wid=lr_wid, w_rec=w_rec, w_wid=w_wid, w_ms=w_ms,
                                          augment=augment, val_writers=_writer_list(val_writers),
-                                         save_every=save_every, eval_every=eval_every, seed=seed),
+                                         save_every=save_every, eval_every=eval_every, precision=precision,
+                                         seed=seed),
                             run_dir, resuming)
     metrics = run_training(config, data_dir, run_dir, device=device, resume=resume,
                            start_epoch=start_epoch, overwrite=overwrite, log=click.echo)
     if metrics.get("interrupted"):
         raise SystemExit(130)
-    click.echo(f"done: {run_dir / 'latest.pt'}")
+    from gan.distributed import DistContext
+
+    if DistContext.from_environment().is_main:  # under torchrun, once
+        click.echo(f"done: {run_dir / 'latest.pt'}")
 
 
 def _writer_list(text: str | None) -> tuple[int, ...] | None:

@@ -249,3 +249,17 @@ def test_every_option_shows_its_default_in_help():
                     and param.name != "help":
                 assert "default" in (param.help or "") or param.show_default, (cmd.name, param.name)
         assert "Example" in help_text
+
+
+def test_train_in_bf16_records_it_in_the_checkpoints_provenance(glyph_dir, tmp_path):
+    from gan import load_checkpoint
+    from gan.precision import native_bf16
+
+    if not native_bf16(torch.device("cpu")):
+        pytest.skip("this CPU has no native bf16 (AVX-512 BF16 or AMX); oneDNN would emulate it")
+    run = tmp_path / "run"
+    result = CliRunner().invoke(train, ["--data", str(glyph_dir), "--out", str(run), *SMOKE, "--precision", "bf16",
+                                        "--device", "cpu"])
+    assert result.exit_code == 0, result.output
+    ck = load_checkpoint(run / "latest.pt")
+    assert ck["provenance"]["precision"] == "bf16" and ck["config"]["precision"] == "bf16"

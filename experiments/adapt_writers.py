@@ -226,10 +226,10 @@ def run_adapt_benchmark(config: AdaptBenchConfig, out: str | os.PathLike, work: 
             name = adapted_name(writer, ratio, seed)
             recognizer = _adapted(adapt, out / name, muscima_pp, device, real_symbols, progress, log)
             seconds[name] = recognizer.info.get("train_seconds")
-            for w in ([writer] if writer is not None else sorted(rows)):
+            readers_of = [writer] if writer is not None else sorted(rows)  # the control reads every writer
+            for w in readers_of:
                 ser[arm, w, seed] = _ser_rows(recognizer, gold, images, rows[w])
-            log(f"{name}: SER " + ", ".join(f"w{w} {np.mean(ser[arm, w, seed]):.3f}"
-                                            for w in ([writer] if writer is not None else sorted(rows))))
+            log(f"{name}: SER " + ", ".join(f"w{w} {np.mean(ser[arm, w, seed]):.3f}" for w in readers_of))
     checkpoint = config.checkpoint or str(default_checkpoint())
     results = {"config": config.to_dict(), "device": str(dev),
                "provenance": {**provenance(), "checkpoint_sha256": checkpoint_content(checkpoint),

@@ -135,8 +135,6 @@ def benchmark_adapt(out: Path, base: Path, work: Path | None, reference_pages: d
     from experiments.adapt_writers import AdaptBenchConfig, run_adapt_benchmark
     from symbol_sources import locate_muscima_pp
 
-    if checkpoint is not None and not checkpoint.is_file():
-        raise FileNotFoundError(f"checkpoint {checkpoint} does not exist")
     given = {"reference_pages": reference_pages, "ratios": ratios, "seeds": seeds}
     config = AdaptBenchConfig(base=portable_path(base), steps=steps, staves=staves, crops=crops,
                               annotations=portable_path(annotations) if annotations else "",

@@ -57,6 +57,20 @@ def test_data_crops_writes_readable_references_and_keeps_a_full_folder(muscima_r
     assert sorted(p.name for p in out.iterdir()) == before
 
 
+@pytest.mark.parametrize("flag, what", [("--checkpoint", "checkpoint"), ("--base", "recognizer_ratio0.00_seed0.pt")])
+def test_benchmark_adapt_refuses_missing_inputs_in_one_line_before_any_work(flag, what, muscima_root, tmp_path):
+    from ganwriting_mashcima.cli import main
+
+    base = Path(__file__).resolve().parent.parent / "results" / "staves-music-cpu"
+    args = {"--base": str(base), "--checkpoint": None, flag: str(tmp_path / "missing")}
+    res = CliRunner().invoke(main, ["benchmark", "adapt", "--out", str(tmp_path / "out"), "--muscima-pp",
+                                    str(muscima_root), *[x for k, v in args.items() if v for x in (k, v)]])
+    assert res.exit_code == 1 and isinstance(res.exception, SystemExit), res.output
+    last = res.output.strip().splitlines()[-1]
+    assert last.startswith("Error: ") and what in last and "does not exist" in last and "Traceback" not in res.output
+    assert not (tmp_path / "out").exists()
+
+
 # -- the writer-mean interval -------------------------------------------------------------------------------------
 def test_writer_mean_bootstrap_averages_writers_not_staves():
     from experiments.adapt_writers import writer_mean_bootstrap

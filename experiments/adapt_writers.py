@@ -26,8 +26,8 @@ import numpy as np
 
 from experiments.adapt import AdaptConfig, adapt_recognizer
 from experiments.results_folder import CONFIG, BenchmarkError, prepare_results_folder
-from experiments.staff_benchmark import (checkpoint_content, evaluate_recognizer, paired_bootstrap,
-                                         recognizer_name)
+from experiments.staff_benchmark import checkpoint_content, recognizer_name
+from experiments.staff_scoring import evaluate_recognizer, paired_bootstrap
 from experiments.staff_recognizer import load_recognizer
 from gan import atomic_write_bytes, atomic_write_json, resolve_device
 

@@ -11,7 +11,12 @@ Mashcima's random ones; how the GAN's glyphs are drawn (``bank_size``, None for 
 the hand: ``style``, ``novel_scale``, ``style_from``; ``precision``) is part of the config.
 Statistics: per ratio the mean and std of SER over seeds, SER per gold writer, and a paired bootstrap 95 % CI of
 the SER difference from the first ratio (same seeds, same gold staves, both resampled). The SER is of greedy
-decoding; every recogniser is also scored with CTC prefix beam search (``beam_width``), reported beside it.
+decoding; every recogniser is also scored with CTC prefix beam search (``beam_width``), reported beside it
+(scoring: ``experiments.staff_scoring``; results.md and ser.png: ``experiments.staff_report``).
+
+The test staves (``gold``, dev.tsv: evaluation writers) report; the validation staves (``val_gold``, from
+``ganmash data transcribe`` of validation writers) are the set to choose recipes on. With them, the real symbol
+pool leaves their writers out, and a GAN trained on them is refused.
 
 Layout: ``--work`` holds the rendered staves (large, not for committing): ``ratio_0.50-<GAN>-<annotations>/``...;
 ``--out`` holds what is committed: config.json, metrics.jsonl, results.json, results.md, ser.png and
@@ -28,26 +33,30 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, NamedTuple, Sequence
 
 import numpy as np
 import torch
-from rapidfuzz.distance import Levenshtein
 
 from experiments.staff_recognizer import (LoadedRecognizer, RecognizerError, RecognizerSettings, RecognizerTraining,
                                           TokenCodec, load_recognizer, mashcima_vocabulary, normalise_staff,
                                           save_recognizer, train_recognizer)
 from experiments.seed_stats import mean_std
 from experiments.results_folder import CONFIG, METRICS, BenchmarkError, prepare_results_folder
-from gan import (GivenReplace, append_jsonl, atomic_write, atomic_write_bytes, atomic_write_json, complete_jsonl,
-                 resolve_device)
-from gan.plotting import agg_pyplot
+from experiments.staff_report import markdown, plot_results
+from experiments.staff_scoring import evaluate_recognizer, quartiles, summarise_scores
+from gan import GivenReplace, append_jsonl, atomic_write_bytes, atomic_write_json, complete_jsonl, resolve_device
 from symbol_sources.glyph_draws import DEFAULT_BANK_SIZE
 from symbol_sources.locate import EVALUATION_WRITERS
 from symbol_sources.mashcima_provider import check_real_classes
 from symbol_sources.staves import check_glyph_draws
 from symbol_sources.real_staves import GoldStaff
 
+
+class GoldSet(NamedTuple):
+    """Gold staves and their images, rendered from MUSCIMA++ (``load_gold_staves``)."""
+    staves: list[GoldStaff]
+    images: list[np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -78,6 +87,10 @@ class StaffBenchConfig(GivenReplace):
     # The writers whose real symbols Mashcima pastes (() = every training writer): the few-writer regime. Unlike
     # the fields above it changes ratio 0's staves too, so it is in every recogniser's key once set.
     real_writers: tuple[int, ...] = ()
+    # Gold staves of validation writers (``ganmash data transcribe``), scored beside ``gold``: the set recipes are
+    # chosen on. Its writers' real symbols never go into the training staves (so it is in every key, as the writers
+    # it holds out), and a GAN trained on them is refused.
+    val_gold: str = ""
 
     def __post_init__(self) -> None:
         if not self.ratios or any(not 0.0 <= r <= 1.0 for r in self.ratios):
@@ -108,7 +121,7 @@ class StaffBenchConfig(GivenReplace):
         d["ratios"], d["seeds"] = list(self.ratios), list(self.seeds)
         d["recognizer"] = self.recognizer.to_dict()
         d["real_classes"], d["real_writers"] = list(self.real_classes), list(self.real_writers)
-        for name in (*LATER_FIELDS, "real_writers"):
+        for name in (*LATER_FIELDS, "real_writers", "val_gold"):
             if getattr(self, name) == getattr(StaffBenchConfig, name):
                 del d[name]
         return d
@@ -139,18 +152,26 @@ class StaffBenchConfig(GivenReplace):
         all at ratio 0, where the staves are plain Mashcima's. ``annotations_sha256``: the annotation file's
         content as recorded in a results.json, for a folder whose annotation file is not at hand."""
         fields = {k: v for k, v in self.to_dict().items()
-                  if k not in ("preset", "ratios", "gold", "checkpoint", "seeds", "bootstrap", "annotations",
-                               "beam_width", "style_from", *(LATER_FIELDS if ratio == 0 else ()))}
+                  if k not in ("preset", "ratios", "gold", "val_gold", "checkpoint", "seeds", "bootstrap",
+                               "annotations", "beam_width", "style_from", *(LATER_FIELDS if ratio == 0 else ()))}
         gan = checkpoint_content(self.checkpoint) if ratio > 0 else None
         annotations = (annotations_sha256 or self.annotations_content()) if self.annotations else None
         key = {**fields, "ratio": ratio, "seed": seed, "gan": gan, "annotations": annotations}
         if ratio > 0 and self.style_from:  # only when set: the keys of runs without references stay as they were
             key["style_from"] = self.style_from_content()
+        if self.val_gold:  # the writers, not the file: a corrected transcription of the same writers only rescores
+            key["held_out_writers"] = list(self.held_out_writers())
         return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
 
     def annotations_content(self) -> str | None:
         """sha256 of the annotation file (None: Mashcima's random annotations)."""
         return checkpoint_content(self.annotations) if self.annotations else None
+
+    def held_out_writers(self) -> tuple[int, ...]:
+        """The writers of the validation gold, whose real symbols the training staves leave out (() without one)."""
+        from symbol_sources.real_staves import read_gold
+
+        return tuple(sorted({g.writer for g in read_gold(self.val_gold)})) if self.val_gold else ()
 
     def style_from_content(self) -> str:
         """sha256 of the reference glyphs (names and bytes; "" when there are none)."""
@@ -188,71 +209,6 @@ PRESETS: dict[str, StaffBenchConfig] = {
 }
 
 
-# -- symbol error rate --------------------------------------------------------------------------------------------
-def pitchless(tokens: Sequence[str]) -> list[str]:
-    """Tokens with their pitch removed (``q-4`` -> ``q``, ``#3`` -> ``#``; ``clef.G-2`` -> ``clef.G``)."""
-    from mashcima.vocabulary import to_generic
-
-    return [to_generic(t) for t in tokens]
-
-
-def symbol_error_rate(predicted: Sequence[str], gold: Sequence[str]) -> float:
-    """Token-level Levenshtein distance / gold length (may exceed 1: a prediction can be longer than gold)."""
-    if not gold:
-        raise ValueError("a blank gold staff has no symbol error rate")
-    return Levenshtein.distance(list(predicted), list(gold)) / len(gold)
-
-
-def score_gold(predictions: Sequence[Sequence[str]], gold: Sequence[GoldStaff], vocabulary: Sequence[str],
-               trained_tokens: Sequence[str] | None = None) -> dict[str, Any]:
-    """SER and pitch-less SER per staff and averaged; blank staves skipped and counted.
-
-    Gold tokens the recogniser cannot produce are listed: outside its vocabulary at all, or (when
-    ``trained_tokens`` is known) never in its training labels, such as the ornaments Mashcima does not draw.
-    They count as errors like any other miss.
-    """
-    known, trained = set(vocabulary), set(trained_tokens) if trained_tokens is not None else None
-    rows: list[dict[str, Any]] = []
-    outside: dict[str, int] = {}
-    unseen: dict[str, int] = {}
-    for g, pred in zip(gold, predictions):
-        row: dict[str, Any] = {"writer": g.writer, "page": g.page, "staff": g.staff, "gold": g.annotation,
-                               "predicted": " ".join(pred)}
-        if g.tokens:
-            row["ser"] = round(symbol_error_rate(pred, g.tokens), 4)
-            row["ser_pitchless"] = round(symbol_error_rate(pitchless(pred), pitchless(g.tokens)), 4)
-        for t in g.tokens:
-            if t not in known:
-                outside[t] = outside.get(t, 0) + 1
-            elif trained is not None and t not in trained:
-                unseen[t] = unseen.get(t, 0) + 1
-        rows.append(row)
-    scored = [r for r in rows if "ser" in r]
-    n_gold_tokens = sum(len(g.tokens) for g in gold)
-
-    def ranked(counts: dict[str, int]) -> dict[str, int]:
-        return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
-
-    return {
-        "ser": round(float(np.mean([r["ser"] for r in scored])), 4) if scored else None,
-        "ser_pitchless": round(float(np.mean([r["ser_pitchless"] for r in scored])), 4) if scored else None,
-        "staves_scored": len(scored),
-        "blank_staves_skipped": len(rows) - len(scored),
-        "gold_tokens": n_gold_tokens,
-        "gold_tokens_outside_vocabulary": ranked(outside),
-        "gold_tokens_never_trained": ranked(unseen) if trained is not None else None,
-        "share_unreachable": round((sum(outside.values()) + sum(unseen.values())) / n_gold_tokens, 4)
-        if n_gold_tokens else None,
-        "staves": rows,
-    }
-
-
-def evaluate_recognizer(recognizer: LoadedRecognizer, gold: Sequence[GoldStaff],
-                        images: Sequence[np.ndarray], beam_width: int = 1) -> dict[str, Any]:
-    predictions = recognizer.transcribe(images, beam_width=beam_width)
-    return score_gold(predictions, gold, recognizer.codec.vocabulary, recognizer.info.get("trained_tokens"))
-
-
 # -- training ----------------------------------------------------------------------------------------------------
 def read_staves(folder: str | os.PathLike, height: int, codec: TokenCodec) -> tuple[list[np.ndarray], list[list[int]]]:
     """Normalised images and token labels of a ``synthesize-staves`` folder (staves Mashcima skipped are absent)."""
@@ -279,52 +235,14 @@ def read_staves(folder: str | os.PathLike, height: int, codec: TokenCodec) -> tu
     return images, labels
 
 
-# -- statistics ---------------------------------------------------------------------------------------------------
-def paired_bootstrap(differences: np.ndarray, resamples: int, rng: np.random.Generator) -> dict[str, Any]:
-    """Mean and 95 % percentile interval of a (seeds, staves) array of paired SER differences, resampling seeds
-    and staves with replacement (the two sources of noise: which recogniser, which test staff)."""
-    k, n = differences.shape
-    means = np.empty(resamples)
-    for b in range(resamples):
-        means[b] = differences[rng.integers(k, size=k)][:, rng.integers(n, size=n)].mean()
-    lo, hi = np.percentile(means, [2.5, 97.5])
-    return {"mean": round(float(differences.mean()), 4), "ci95": [round(float(lo), 4), round(float(hi), 4)],
-            "seeds": k, "staves": n, "resamples": resamples}
-
-
-def _quartiles(values: Sequence[float]) -> dict[str, float]:
-    q = np.percentile(np.asarray(values, np.float64), [0, 25, 50, 75, 100])
-    return dict(zip(("min", "q1", "median", "q3", "max"), (round(float(x), 1) for x in q)))
-
-
 def summarise_runs(runs: Sequence[dict[str, Any]], config: StaffBenchConfig) -> list[dict[str, Any]]:
-    """Per ratio: SER mean and std over seeds, SER per gold writer, and (after the first ratio) the paired
-    bootstrap CI of its SER difference from the first ratio, over the seeds both have."""
-    rng = np.random.default_rng(0)
-    by = {(r["ratio"], r["seed"]): r for r in runs}
-    base = config.ratios[0]
-    out = []
-    for ratio in config.ratios:
-        mine = [by[(ratio, s)] for s in config.seeds if (ratio, s) in by]
-        scored = [[st for st in r["staves"] if "ser" in st] for r in mine]
-        per_writer: dict[str, list[float]] = {}
-        for rows in scored:
-            for st in rows:
-                per_writer.setdefault(str(st["writer"]), []).append(st["ser"])
-        entry: dict[str, Any] = {
-            "ratio": ratio, "seeds": [r["seed"] for r in mine],
-            "ser": mean_std([r["ser"] for r in mine]), "ser_pitchless": mean_std([r["ser_pitchless"] for r in mine]),
-            "ser_beam": mean_std([r["ser_beam"] for r in mine]),
-            "ser_per_writer": {w: round(float(np.mean(v)), 4) for w, v in sorted(per_writer.items())},
-            "staves_scored": mine[0]["staves_scored"], "share_unreachable": mine[0]["share_unreachable"],
-            "final_loss": mean_std([r["final_loss"] for r in mine]),
-            "train_seconds": round(sum(r["train_seconds"] for r in mine), 1)}
-        paired = [s for s in entry["seeds"] if (base, s) in by]
-        if ratio != base and paired:
-            diff = np.array([[a["ser"] - b["ser"] for a, b in zip(by[(ratio, s)]["staves"], by[(base, s)]["staves"])
-                              if "ser" in a] for s in paired])
-            entry["ser_minus_first_ratio"] = paired_bootstrap(diff, config.bootstrap, rng)
-        out.append(entry)
+    """``summarise_scores`` of the test staves, with each ratio's beam-search SER, final loss and training time."""
+    out = summarise_scores(runs, config.ratios, config.seeds, config.bootstrap)
+    for entry in out:
+        mine = [r for r in runs if r["ratio"] == entry["ratio"] and r["seed"] in entry["seeds"]]
+        entry.update(ser_beam=mean_std([r["ser_beam"] for r in mine]),
+                     final_loss=mean_std([r["final_loss"] for r in mine]),
+                     train_seconds=round(sum(r["train_seconds"] for r in mine), 1))
     return out
 
 
@@ -334,14 +252,17 @@ def recognizer_name(ratio: float, seed: int) -> str:
 
 
 def staves_folder_name(ratio: float, gan: str, notes: str, draws: dict[str, Any], references: str,
-                       real_writers: tuple[int, ...] = ()) -> str:
+                       real_writers: tuple[int, ...] = (), held_out: tuple[int, ...] = ()) -> str:
     """The work folder of a ratio's staves. The GAN's and the annotations' content name it, and how the GAN's glyphs
     are drawn where that is not the default: staves drawn otherwise, by another GAN or from another annotation
     file are never resumed into. ``references``: the content of the reference glyphs, if any; ``real_writers``:
-    the writers of the real symbols, where not every training writer's."""
+    the writers of the real symbols, where not every training writer's; ``held_out``: writers left out of them
+    (the validation gold's)."""
     name = f"ratio_{ratio:.2f}" + (f"-{gan[:12]}" if gan else "") + (f"-a{notes[:12]}" if notes else "")
     if real_writers:
         name += "-w" + "_".join(map(str, real_writers))
+    if held_out:
+        name += "-x" + "_".join(map(str, held_out))
     if draws and draws["bank_size"] is None:
         name += "-fresh"
     elif draws.get("bank_size", DEFAULT_BANK_SIZE) != DEFAULT_BANK_SIZE:
@@ -368,7 +289,8 @@ def _render(config: StaffBenchConfig, ratio: float, work: Path, muscima_pp: Path
     notes = config.annotations_content() or ""
     draws = config.draws(ratio)
     references = config.style_from_content() if draws.get("style_from") else ""
-    folder = work / staves_folder_name(ratio, gan, notes, draws, references, config.real_writers)
+    folder = work / staves_folder_name(ratio, gan, notes, draws, references, config.real_writers,
+                                       config.held_out_writers())
     job = StaffJob(count=config.staves, ratio=ratio, seed=config.staff_seed, mode="training",
                    checkpoint=config.checkpoint, checkpoint_sha256=gan,
                    annotations=config.annotations or None, style_from_sha256=references, **draws)
@@ -379,77 +301,12 @@ def _render(config: StaffBenchConfig, ratio: float, work: Path, muscima_pp: Path
     return folder
 
 
-def _plot(results: dict[str, Any], path: Path) -> None:
-    plt = agg_pyplot()
-
-    ratios = [r["ratio"] for r in results["ratios"]]
-    fig, ax = plt.subplots(figsize=(5, 3.4), dpi=120)
-    for key, style, label in (("ser", "o-", "SER"), ("ser_pitchless", "s--", "SER, pitch ignored")):
-        ax.errorbar(ratios, [r[key]["mean"] for r in results["ratios"]], yerr=[r[key]["std"] for r in results["ratios"]],
-                    fmt=style, capsize=3, label=f"{label} (mean ± std over seeds)")
-    for run in results["runs"]:  # each seed's recogniser
-        ax.plot(run["ratio"], run["ser"], ".", color="gray", alpha=0.6)
-    ax.set_xlabel("share of glyphs drawn by the GAN (ratio)")
-    ax.set_ylabel("symbol error rate (lower is better)")
-    ax.set_title(f"{results['staves_scored']} real staves, writers {results['gold_writers']}", fontsize=9)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    atomic_write(path, lambda f: fig.savefig(f, format="png"))
-    plt.close(fig)
-
-
-def _draws_described(c: dict[str, Any]) -> str:
-    """How a results.json's config drew the GAN's glyphs, in words (absent fields: their defaults)."""
-    bank = c.get("bank_size", DEFAULT_BANK_SIZE)
-    text = (f"Real symbols of writers {c['real_writers']} only; " if c.get("real_writers") else "") + "GAN glyphs " + ("fresh, each pasted once" if bank is None else f"drawn from {bank} per writer and class")
-    if c.get("real_classes"):
-        text += f", never for {', '.join(c['real_classes'])}"
-    if c.get("style_from"):
-        text += f", in the hand of the reference glyphs in {c['style_from']}"
-    elif c.get("style", "per-staff") != "per-staff":
-        text += f", style {c['style']}" + (f" (scale {c['novel_scale']:g})" if "novel_scale" in c else "")
-    if c.get("precision", "fp32") != "fp32":
-        text += f", GAN in {c['precision']}"
-    return text
-
-
-def _markdown(results: dict[str, Any]) -> str:
-    c = results["config"]
-    t, g = results["training_staves"], results["gold_staves"]
-    lines = [f"# Staff recognition on real CVC-MUSCIMA staves ({c['preset']} preset)", "",
-             f"Recogniser: CRNN + CTC ({len(c['recognizer']['channels'])} conv layers, {c['recognizer']['lstm_layers']}"
-             f"-layer BiLSTM, {c['recognizer']['height']} px), {c['steps']} steps of batch {c['batch_size']} on "
-             f"{c['staves']} Mashcima staves per ratio, one recogniser per seed {c['seeds']} (same staves, "
-             f"annotations and seeds for every ratio). Annotations: {results['annotations']['source']}. "
-             f"{_draws_described(c)}. Test: "
-             f"{results['staves_scored']} gold staves of writers {results['gold_writers']} "
-             f"({results['blank_staves_skipped']} blank skipped). Gold tokens no recogniser here can output count as "
-             "errors (their share: last column).", "",
-             f"Training staves: tokens median {t['tokens']['median']} (quartiles {t['tokens']['q1']}–{t['tokens']['q3']}), "
-             f"width median {t['width_px']['median']} px; gold staves: tokens median {g['tokens']['median']} "
-             f"({g['tokens']['q1']}–{g['tokens']['q3']}), width median {g['width_px']['median']} px.", "",
-             f"| GAN ratio | SER (mean ± std over seeds) | SER, pitch ignored | SER − ratio {c['ratios'][0]:.2f} "
-             f"(paired bootstrap 95 % CI) | SER per writer | SER, beam search (width {c.get('beam_width', 16)}) | "
-             "train time (s) | unreachable gold |",
-             "|---:|---:|---:|---:|---|---:|---:|---:|"]
-    for r in results["ratios"]:
-        d = r.get("ser_minus_first_ratio")
-        diff = f"{d['mean']:+.3f} [{d['ci95'][0]:+.3f}, {d['ci95'][1]:+.3f}]" if d else "–"
-        writers = ", ".join(f"{w}: {v:.3f}" for w, v in r["ser_per_writer"].items())
-        lines.append(f"| {r['ratio']:.2f} | {r['ser']['mean']:.3f} ± {r['ser']['std']:.3f} | "
-                     f"{r['ser_pitchless']['mean']:.3f} ± {r['ser_pitchless']['std']:.3f} | {diff} | {writers} | "
-                     f"{r['ser_beam']['mean']:.3f} ± {r['ser_beam']['std']:.3f} | "
-                     f"{r['train_seconds']:.0f} | {r['share_unreachable']:.1%} |")
-    return "\n".join(lines) + "\n"
-
-
 def _training_staves_shape(folder: Path) -> dict[str, Any]:
     from symbol_sources.staves import read_manifest
 
     rows = [r for r in read_manifest(folder) if "file" in r]
-    return {"staves": len(rows), "tokens": _quartiles([len(r["annotation"].split()) for r in rows]),
-            "width_px": _quartiles([r["width"] for r in rows]), "height_px": _quartiles([r["height"] for r in rows])}
+    return {"staves": len(rows), "tokens": quartiles([len(r["annotation"].split()) for r in rows]),
+            "width_px": quartiles([r["width"] for r in rows]), "height_px": quartiles([r["height"] for r in rows])}
 
 
 def _trained_recognizer(name: str, key: str, out: Path, reuse_from: Sequence[Path], device: torch.device,
@@ -512,7 +369,9 @@ class _TrainingStaves:
         from symbol_sources.mashcima_repository import build_mashcima_repository
 
         if self.real is None:
-            self.real = build_mashcima_repository(self.muscima_pp, writers=self.config.real_writers or None)
+            self.real = build_mashcima_repository(self.muscima_pp, writers=self.config.real_writers or None,
+                                                  exclude_writers=(*EVALUATION_WRITERS,
+                                                                   *self.config.held_out_writers()))
         return self.real
 
     def folder(self, ratio: float) -> Path:
@@ -556,6 +415,29 @@ def _check_inputs(config: StaffBenchConfig, reuse_from: Sequence[Path]) -> None:
         from symbol_sources.references import read_reference_glyphs
 
         read_reference_glyphs(config.style_from, 32)  # unreadable references fail now, not after the gold staves
+    if config.val_gold:
+        _check_held_out(config)
+
+
+def _check_held_out(config: StaffBenchConfig) -> None:
+    """The validation gold scores recipes only if nothing trained on its writers, and if it is no test set."""
+    held_out = config.held_out_writers()
+    tested = sorted(set(held_out) & set(EVALUATION_WRITERS))
+    if tested:
+        raise BenchmarkError(f"--val-gold {config.val_gold} holds staves of evaluation writers "
+                             f"{', '.join(map(str, tested))}; validation staves are chosen on, test writers never are")
+    pasted = sorted(set(held_out) & set(config.real_writers))
+    if pasted:
+        raise BenchmarkError(f"--real-writers {', '.join(map(str, pasted))} are writers of --val-gold "
+                             f"{config.val_gold}; their real symbols must stay out of the training staves")
+    if any(r > 0 for r in config.ratios) and Path(config.checkpoint).is_file():
+        from gan import load_generator
+
+        trained = sorted(set(held_out) & set(load_generator(config.checkpoint).writers))
+        if trained:
+            raise BenchmarkError(f"the GAN {config.checkpoint} was trained on writers {', '.join(map(str, trained))} "
+                                 f"of --val-gold {config.val_gold}; use one trained without them "
+                                 "(ganmash train --val-writers ...)")
 
 
 def _train(config: StaffBenchConfig, ratio: float, seed: int, key: str, staves: tuple[list, list],
@@ -577,24 +459,44 @@ def _train(config: StaffBenchConfig, ratio: float, seed: int, key: str, staves: 
     return load_recognizer(model_path, dev)
 
 
-def _score(recognizer: LoadedRecognizer, gold: list[GoldStaff], gold_images: list[np.ndarray], ratio: float,
-           seed: int, beam_width: int, log: Callable[[str], None]) -> dict[str, Any]:
-    """One run's record: the recogniser read the gold staves greedily and with beam search."""
-    scored = evaluate_recognizer(recognizer, gold, gold_images)
-    beam = evaluate_recognizer(recognizer, gold, gold_images, beam_width)
-    log(f"ratio {ratio:.2f}, seed {seed}: SER {scored['ser']:.3f}, pitch ignored {scored['ser_pitchless']:.3f}"
-        f", beam search {beam['ser']:.3f}")
-    return {"ratio": ratio, "seed": seed, "recognizer": recognizer_name(ratio, seed), **{
+def _score(recognizer: LoadedRecognizer, gold: GoldSet, ratio: float, seed: int, beam_width: int,
+           log: Callable[[str], None], val: GoldSet | None = None) -> dict[str, Any]:
+    """One run's record: the recogniser read the gold staves greedily and with beam search, and the validation
+    staves (if any) greedily. Validation rows keep no gold text: it derives from MUSCIMA++ (CC BY-NC-SA), and
+    results folders are committed."""
+    scored = evaluate_recognizer(recognizer, *gold)
+    beam = evaluate_recognizer(recognizer, *gold, beam_width)
+    record = {"ratio": ratio, "seed": seed, "recognizer": recognizer_name(ratio, seed), **{
         k: recognizer.info.get(k) for k in ("training_staves", "final_loss", "train_seconds")}, **scored,
         "ser_beam": beam["ser"], "predicted_beam": [st["predicted"] for st in beam["staves"]]}
+    said = f"ratio {ratio:.2f}, seed {seed}: SER {scored['ser']:.3f}, pitch ignored {scored['ser_pitchless']:.3f}" \
+           f", beam search {beam['ser']:.3f}"
+    if val is not None:
+        v = evaluate_recognizer(recognizer, *val)
+        record["validation"] = {**v, "staves": [{k: x for k, x in st.items() if k != "gold"} for st in v["staves"]]}
+        said += f"; validation staves SER {v['ser']:.3f}"
+    log(said)
+    return record
 
 
-def _results(config: StaffBenchConfig, dev: torch.device, gold: list[GoldStaff], gold_images: list[np.ndarray],
+def _validation(config: StaffBenchConfig, val: GoldSet, runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """results.json's validation part: what was scored, what the pools left out, and the summary per ratio."""
+    scored = [{"ratio": r["ratio"], "seed": r["seed"], **r["validation"]} for r in runs]
+    return {"gold_file": config.val_gold, "gold_sha256": checkpoint_content(config.val_gold),
+            "gold_writers": sorted({g.writer for g in val.staves}),
+            "real_pool_leaves_out": list(config.held_out_writers()),
+            **{k: scored[0][k] for k in ("staves_scored", "blank_staves_skipped", "gold_tokens",
+                                         "gold_tokens_outside_vocabulary")},
+            "ratios": summarise_scores(scored, config.ratios, config.seeds, config.bootstrap)}
+
+
+def _results(config: StaffBenchConfig, dev: torch.device, gold: GoldSet, val: GoldSet | None,
              training_staves: dict[str, Any], runs: list[dict[str, Any]]) -> dict[str, Any]:
     from gan.provenance import provenance
 
     first = runs[0]
-    return {
+    gold, gold_images = gold
+    results = {
         "config": config.to_dict(), "device": str(dev), "gold_file": config.gold,
         "provenance": {**provenance(), "checkpoint_sha256": checkpoint_content(config.checkpoint),
                        **({"style_from_sha256": config.style_from_content()} if config.style_from else {})},
@@ -604,18 +506,21 @@ def _results(config: StaffBenchConfig, dev: torch.device, gold: list[GoldStaff],
         **{k: first[k] for k in ("staves_scored", "blank_staves_skipped", "gold_tokens",
                                  "gold_tokens_outside_vocabulary")},
         "training_staves": training_staves,
-        "gold_staves": {"tokens": _quartiles([len(g.tokens) for g in gold if g.tokens]),
-                        "width_px": _quartiles([im.shape[1] for im in gold_images]),
-                        "height_px": _quartiles([im.shape[0] for im in gold_images])},
+        "gold_staves": {"tokens": quartiles([len(g.tokens) for g in gold if g.tokens]),
+                        "width_px": quartiles([im.shape[1] for im in gold_images]),
+                        "height_px": quartiles([im.shape[0] for im in gold_images])},
         "ratios": summarise_runs(runs, config),
         "runs": runs,
     }
+    if val is not None:
+        results["validation"] = _validation(config, val, runs)
+    return results
 
 
 def _write_results(out: Path, results: dict[str, Any]) -> None:
     atomic_write_json(out / "results.json", results)
-    atomic_write_bytes(out / "results.md", _markdown(results).encode())
-    _plot(results, out / "ser.png")
+    atomic_write_bytes(out / "results.md", markdown(results).encode())
+    plot_results(results, out / "ser.png")
 
 
 def run_staff_benchmark(config: StaffBenchConfig, out: str | os.PathLike, work: str | os.PathLike,
@@ -625,9 +530,10 @@ def run_staff_benchmark(config: StaffBenchConfig, out: str | os.PathLike, work: 
                         reuse_from: Sequence[str | os.PathLike] = ()) -> dict[str, Any]:
     """Render, train and score every ratio and seed of ``config``; see the module docstring.
 
-    ``real_repository``: an already built ``mashcima.SymbolRepository`` to draw real symbols from
-    (default: built here over ``config.real_writers`` of ``muscima_pp``, or all its training writers). ``reuse_from``: other results folders
-    whose recognisers are reused where their training key matches (e.g. ratio 0, which no GAN setting changes).
+    ``real_repository``: an already built ``mashcima.SymbolRepository`` to draw real symbols from (default: built
+    here over ``config.real_writers`` of ``muscima_pp``, or all its training writers, less the validation gold's;
+    one given is trusted to leave those out). ``reuse_from``: other results folders whose recognisers are reused
+    where their training key matches (e.g. ratio 0, which no GAN setting changes).
     """
     from symbol_sources import load_muscima_pp
     from symbol_sources.real_staves import load_gold_staves
@@ -638,7 +544,9 @@ def run_staff_benchmark(config: StaffBenchConfig, out: str | os.PathLike, work: 
     dev = resolve_device(device)
     # the cheap checks first: a bad gold row must not cost an hour of rendering and training
     log(f"rendering the gold staves of {config.gold} from MUSCIMA++")
-    gold, gold_images = load_gold_staves(config.gold, load_muscima_pp(muscima_pp))
+    muscima = load_muscima_pp(muscima_pp)
+    gold = GoldSet(*load_gold_staves(config.gold, muscima))
+    val = GoldSet(*load_gold_staves(config.val_gold, muscima)) if config.val_gold else None
     # more ratios or seeds extend a finished run: every recogniser is keyed on its own settings. Starting over
     # (--overwrite) keeps the recognisers whose key the new settings give them too (another --gold only rescores)
     # and their training log lines.
@@ -658,7 +566,7 @@ def run_staff_benchmark(config: StaffBenchConfig, out: str | os.PathLike, work: 
                                              f"ratio {ratio:.2f}, seed {seed}")
             if recognizer is None:
                 recognizer = _train(config, ratio, seed, key, staves.of_ratio(ratio), codec, dev, out, progress, log)
-            runs.append(_score(recognizer, gold, gold_images, ratio, seed, config.beam_width, log))
-    results = _results(config, dev, gold, gold_images, staves.described(), runs)
+            runs.append(_score(recognizer, gold, ratio, seed, config.beam_width, log, val))
+    results = _results(config, dev, gold, val, staves.described(), runs)
     _write_results(out, results)
     return results

@@ -68,7 +68,7 @@ def kind_errors(pairs: Sequence[tuple[Sequence[str], Sequence[str]]]) -> dict[st
 
 
 def score_against_gold(muscima, gold: list[GoldStaff]) -> dict[str, Any]:
-    from experiments.staff_benchmark import symbol_error_rate
+    from experiments.staff_scoring import symbol_error_rate
     from symbol_sources.transcribe import transcribe_page
 
     pages: dict[tuple[int, int], list] = {}

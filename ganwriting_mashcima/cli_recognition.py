@@ -39,6 +39,10 @@ def _muscima(muscima_pp: Path | None) -> Path:
               help="GAN checkpoint for the generated glyphs. [default: the packaged pretrained one]")
 @click.option("--gold", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_GOLD, show_default=True,
               help="Gold TSV (writer, page, staff, annotation) of the real test staves.")
+@click.option("--val-gold", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Gold TSV of validation writers' staves (`ganmash data transcribe`), scored beside --gold: "
+                   "choose recipes on it. Their real symbols stay out of the training staves; a GAN trained on them "
+                   "is refused. [default: none]")
 @muscima_pp_option
 @click.option("--seeds", callback=number_list(int, "seeds"), default=None,
               help="Comma-separated recogniser seeds, one recogniser per ratio and seed. [default: preset's]")
@@ -58,7 +62,7 @@ def _muscima(muscima_pp: Path | None) -> Path:
 @exit_130_on_ctrl_c(RESUME_BENCHMARK)
 def staves(out: Path, work: Path | None, preset: str, ratios: tuple[float, ...] | None,
            annotations: Path | None, staves: int | None, steps: int | None, checkpoint: Path | None, gold: Path,
-           muscima_pp: Path | None, seeds: tuple[int, ...] | None, bank_size: int | str | None,
+           val_gold: Path | None, muscima_pp: Path | None, seeds: tuple[int, ...] | None, bank_size: int | str | None,
            real_classes: tuple[str, ...] | None, style: str | None, novel_scale: float | None,
            style_from: Path | None, precision: str | None, real_writers: tuple[int, ...] | None,
            reuse_from: tuple[Path, ...], workers: int, device: str, overwrite: bool) -> None:
@@ -82,6 +86,8 @@ def staves(out: Path, work: Path | None, preset: str, ratios: tuple[float, ...] 
       ganmash benchmark staves --out results/novel --bank-size fresh --style novel --novel-scale 1.5 ...
       ganmash benchmark staves --out results/4writers --real-writers 1,2,3,5 --checkpoint gan-4writers.pt \
           --bank-size fresh --style novel --annotations runs/annotations/train.txt   # a GAN of the same 4
+      ganmash data transcribe --out runs/gold/val.tsv       # the validation writers' staves, to choose on
+      ganmash benchmark staves --out results/val --val-gold runs/gold/val.tsv --annotations ...
     """
     from experiments.staff_benchmark import PRESETS, run_staff_benchmark
     from ganwriting_mashcima.provider import default_checkpoint
@@ -93,7 +99,8 @@ def staves(out: Path, work: Path | None, preset: str, ratios: tuple[float, ...] 
         ratios=ratios, staves=staves, steps=steps, seeds=seeds, bank_size=bank_size, real_classes=real_classes,
         style=style, novel_scale=novel_scale, style_from=portable_path(style_from) if style_from else None,
         precision=precision, real_writers=real_writers, annotations=portable_path(annotations) if annotations else None,
-        checkpoint=portable_path(ck), gold=portable_path(gold)).items() if v is not None}
+        checkpoint=portable_path(ck), gold=portable_path(gold),
+        val_gold=portable_path(val_gold) if val_gold else None).items() if v is not None}
     if bank_size == FRESH:  # None is "not given" to the preset's replace, so fresh glyphs are said apart
         given["bank_size"] = None
     config = dataclasses.replace(PRESETS[preset], **given)
@@ -101,12 +108,17 @@ def staves(out: Path, work: Path | None, preset: str, ratios: tuple[float, ...] 
     results = run_staff_benchmark(config, out, work, _muscima(muscima_pp), device=device, workers=workers,
                                   overwrite=overwrite, log=click.echo, reuse_from=reuse_from)
     click.echo(f"wrote {out}/results.json, results.md, ser.png")
-    for r in results["ratios"]:
-        d = r.get("ser_minus_first_ratio")
-        click.echo(f"  ratio {r['ratio']:.2f}: SER {r['ser']['mean']:.3f} ± {r['ser']['std']:.3f} over seeds "
-                   f"{r['seeds']} (pitch ignored {r['ser_pitchless']['mean']:.3f})"
-                   + (f"; minus ratio {results['ratios'][0]['ratio']:.2f}: {d['mean']:+.3f}, 95 % CI "
-                      f"[{d['ci95'][0]:+.3f}, {d['ci95'][1]:+.3f}]" if d else ""))
+    sets = [("test staves", results["ratios"])]
+    if "validation" in results:
+        sets.append(("validation staves", results["validation"]["ratios"]))
+    for name, summaries in sets:
+        click.echo(f" {name}:")
+        for r in summaries:
+            d = r.get("ser_minus_first_ratio")
+            click.echo(f"  ratio {r['ratio']:.2f}: SER {r['ser']['mean']:.3f} ± {r['ser']['std']:.3f} over seeds "
+                       f"{r['seeds']} (pitch ignored {r['ser_pitchless']['mean']:.3f})"
+                       + (f"; minus ratio {summaries[0]['ratio']:.2f}: {d['mean']:+.3f}, 95 % CI "
+                          f"[{d['ci95'][0]:+.3f}, {d['ci95'][1]:+.3f}]" if d else ""))
 
 
 @click.command()
@@ -137,7 +149,7 @@ def recognize(model: Path, gold: Path | None, images: Path | None, out: Path, be
     """
     import cv2
 
-    from experiments.staff_benchmark import evaluate_recognizer
+    from experiments.staff_scoring import evaluate_recognizer
     from experiments.staff_recognizer import RecognizerError, load_recognizer
     from gan import atomic_write_bytes, atomic_write_json, resolve_device
 

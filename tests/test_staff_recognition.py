@@ -93,7 +93,7 @@ def test_staff_image_is_the_staff_box_grown_by_its_height_black_on_white(muscima
 
 # -- symbol error rate --------------------------------------------------------------------------------------------
 def test_ser_is_token_edit_distance_over_gold_length():
-    from experiments.staff_benchmark import symbol_error_rate
+    from experiments.staff_scoring import symbol_error_rate
 
     assert symbol_error_rate(["clef.G-2", "q4", "|"], ["clef.G-2", "q4", "q5", "|"]) == pytest.approx(0.25)
     assert symbol_error_rate([], ["q4", "q5"]) == 1.0
@@ -101,14 +101,14 @@ def test_ser_is_token_edit_distance_over_gold_length():
 
 
 def test_pitchless_ser_forgives_a_wrong_pitch_only():
-    from experiments.staff_benchmark import pitchless, symbol_error_rate
+    from experiments.staff_scoring import pitchless, symbol_error_rate
 
     assert symbol_error_rate(pitchless(["q4", "#-3"]), pitchless(["q5", "#2"])) == 0.0
     assert symbol_error_rate(pitchless(["h4"]), pitchless(["q4"])) == 1.0
 
 
 def test_scoring_skips_and_counts_blank_staves_and_lists_unreachable_tokens():
-    from experiments.staff_benchmark import score_gold
+    from experiments.staff_scoring import score_gold
     from symbol_sources.real_staves import GoldStaff
 
     gold = [GoldStaff(13, 2, 0, "q4 trill q5", 2), GoldStaff(13, 2, 1, "", 3), GoldStaff(13, 2, 2, "q4 zz9", 4)]
@@ -246,7 +246,7 @@ def test_benchmark_writes_results_plot_and_a_recogniser_per_ratio(smoke_benchmar
         assert ratio["ser"]["mean"] == pytest.approx(sum(seeds) / 2, abs=1e-4)
     assert json.loads((out / "results.json").read_text())["ratios"][1]["ser"] == results["ratios"][1]["ser"]
     assert results["provenance"]["checkpoint_sha256"] and results["annotations"]["sha256"] is None
-    from experiments.staff_benchmark import symbol_error_rate
+    from experiments.staff_scoring import symbol_error_rate
 
     for r in results["runs"]:  # the second decoding, by beam search, is scored like the first on the same staves
         sers = [symbol_error_rate(pred.split(), st["gold"].split())
@@ -267,7 +267,7 @@ def test_the_ratio_after_the_first_gets_a_paired_ci_and_every_ratio_its_ser_per_
 
 
 def test_paired_bootstrap_sees_a_consistent_gain_and_not_noise():
-    from experiments.staff_benchmark import paired_bootstrap
+    from experiments.staff_scoring import paired_bootstrap
 
     rng = np.random.default_rng(0)
     gain = -0.05 + 0.02 * rng.normal(size=(3, 48))  # every seed and staff a little better

@@ -60,7 +60,7 @@ def test_known_staves_match_the_human_gold(pages, gold, writer, page, staff):
 
 
 def test_a_whole_gold_page_is_within_five_percent(pages, gold):
-    from experiments.staff_benchmark import symbol_error_rate
+    from experiments.staff_scoring import symbol_error_rate
     from symbol_sources.transcribe import transcribe_page
 
     staves = transcribe_page(pages, 13, 16)

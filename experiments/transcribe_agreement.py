@@ -25,9 +25,9 @@ from typing import Any, Sequence
 
 from gan.config import VALIDATION_WRITERS
 from gan.files import atomic_write_bytes, atomic_write_json
+from symbol_sources.locate import DEV_GOLD
 from symbol_sources.real_staves import GoldStaff
 
-DEFAULT_GOLD = Path("..") / "shared" / "cvc-muscima-gold" / "dev.tsv"  # the shared data folder beside the checkout
 CONTEXT = 3  # gold tokens shown before a disagreement
 
 
@@ -163,7 +163,7 @@ def _markdown(results: dict[str, Any]) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", type=Path, required=True, help="folder for results.json and results.md")
-    ap.add_argument("--gold", type=Path, default=DEFAULT_GOLD, help=f"human gold TSV [default: {DEFAULT_GOLD}]")
+    ap.add_argument("--gold", type=Path, default=DEV_GOLD, help=f"human gold TSV [default: {DEV_GOLD}]")
     ap.add_argument("--muscima-pp", type=Path, default=None,
                     help="MUSCIMA++ v1.0 folder [default: where ganmash finds it]")
     args = ap.parse_args()

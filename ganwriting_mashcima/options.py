@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from gan.config import MAX_SEED
+from symbol_sources.locate import DEV_GOLD
 
 device_option = click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True,
                              help="auto = CUDA when present.")
@@ -28,8 +29,7 @@ def int_list(ctx, param, value: str | None) -> list[int] | None:
     except ValueError:
         raise click.BadParameter(f"expected comma-separated writer numbers, got {value!r}") from None
 
-# The CVC-MUSCIMA gold staves beside the project checkout (the shared data folder's layout).
-DEFAULT_GOLD = Path("../shared/cvc-muscima-gold/dev.tsv")
+DEFAULT_GOLD = DEV_GOLD  # the CVC-MUSCIMA gold staves beside the project checkout
 
 
 class LazyChoice(click.Choice):

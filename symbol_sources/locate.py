@@ -11,6 +11,9 @@ PROJECT_MUSCIMA_PP = PROJECT_DATA_DIR / "muscima-pp" / "v1.0"
 # Held out by Mashcima's evaluation protocol: their pages are the real test staves. (Here, not in extract.py,
 # so the CLI can name them in its help without importing OpenCV.)
 EVALUATION_WRITERS: tuple[int, ...] = (13, 17, 20, 34, 41, 49)
+# The human gold of writers 13, 17 and 20 (CVC-MUSCIMA staves), where the shared data folder beside the checkout
+# keeps it.
+DEV_GOLD = Path("..") / "shared" / "cvc-muscima-gold" / "dev.tsv"
 
 
 class DataNotFoundError(FileNotFoundError):

@@ -86,7 +86,7 @@ def export_sampler(src: str | os.PathLike, dst: str | os.PathLike) -> Path:
 
 def build_generator(config: TrainConfig, n_classes: int, image_size: int) -> GlyphGenerator:
     return GlyphGenerator(n_classes, image_size, config.channels, config.style_dim, config.z_dim, config.class_dim,
-                          config.mapping_layers)
+                          config.mapping_layers, config.pixel_noise)
 
 
 def glyphs_to_tensor(images: np.ndarray | torch.Tensor) -> torch.Tensor:
@@ -165,7 +165,7 @@ class GlyphSampler:
         labels = torch.tensor(self.class_indices(class_names), dtype=torch.long).repeat_interleave(n)  # (N,)
         total = len(labels)
         # All randomness is drawn on the CPU up front, so results do not depend on the device or batch size.
-        z = torch.randn(total, self.generator.z_dim, generator=generator)
+        z = torch.randn(total, self.generator.latent_dim, generator=generator)
         if style_images is not None:
             style = self.style_code(style_images, style_classes).expand(total, -1)
         elif writer is not None:
@@ -191,8 +191,8 @@ class GlyphSampler:
         if batch_requests < 1:
             raise ConfigError(f"batch_requests must be at least 1, got {batch_requests}")
         labels = torch.tensor(self.class_indices([c for c, _, _ in requests]), dtype=torch.long).repeat_interleave(n)
-        z = torch.cat([torch.randn(n, self.generator.z_dim, generator=torch.Generator().manual_seed(int(seed)))
-                       for _, _, seed in requests]) if requests else torch.zeros(0, self.generator.z_dim)
+        z = torch.cat([torch.randn(n, self.generator.latent_dim, generator=torch.Generator().manual_seed(int(seed)))
+                       for _, _, seed in requests]) if requests else torch.zeros(0, self.generator.latent_dim)
         style = torch.cat([self._writer_style(w).expand(n, -1) for _, w, _ in requests]) if requests else None
         out = np.empty((len(requests) * n, self.image_size, self.image_size), np.float32)
         rows = batch_requests * n
@@ -214,7 +214,7 @@ class GlyphSampler:
         if len(class_names) != len(styles):
             raise ConfigError(f"{len(class_names)} class names but {len(styles)} style codes")
         labels = torch.tensor(self.class_indices(class_names), dtype=torch.long)  # (N,)
-        z = torch.randn(len(labels), self.generator.z_dim, generator=torch.Generator().manual_seed(int(seed)))
+        z = torch.randn(len(labels), self.generator.latent_dim, generator=torch.Generator().manual_seed(int(seed)))
         out = np.empty((len(labels), self.image_size, self.image_size), np.float32)
         if not len(labels):
             return out

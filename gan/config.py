@@ -53,6 +53,7 @@ class TrainConfig(GivenReplace):
     mapping_layers: int = 2  # (style, class, noise) -> w
     d_channels: int = 0  # discriminator width as ``channels``; 0 = same as the generator's
     mbstd_group: int = 0  # minibatch-std group size in D (StyleGAN); 0 = none
+    pixel_noise: bool = False  # per-pixel noise maps into every generator convolution (StyleGAN), strength learned
     # Each reference's writer features minus its class's mean, so a style code says how the writer draws, not
     # which classes the references happened to be (see StyleEncoder).
     style_centering: bool = True
@@ -138,7 +139,8 @@ class TrainConfig(GivenReplace):
 
 
 # Fields that shape the networks: a checkpoint can only be resumed with the same values.
-ARCHITECTURE_FIELDS = ("channels", "style_dim", "z_dim", "class_dim", "mapping_layers", "d_channels", "mbstd_group")
+ARCHITECTURE_FIELDS = ("channels", "style_dim", "z_dim", "class_dim", "mapping_layers", "d_channels", "mbstd_group",
+                       "pixel_noise")
 
 # Every seventh of the 44 training writers, from the fourth (a rule, not a choice on any result): 8,129 glyphs.
 VALIDATION_WRITERS = (4, 11, 21, 28, 36, 44)

@@ -2,7 +2,8 @@
 
   StyleEncoder       k reference glyphs of one writer -> style code: a frozen copy of W's pretrained trunk, whose
                      features are centred per class and averaged over the references
-  GlyphGenerator     (style code, class, noise) -> glyph; owns its StyleEncoder so G(refs, class, z) is one call
+  GlyphGenerator     (style code, class, latent) -> glyph; owns its StyleEncoder so G(refs, class, z) is one call;
+                     the latent is the noise z, and with ``pixel_noise`` the per-pixel noise maps after it
   GlyphDiscriminator (glyph, class) -> realness; projection discriminator with spectral norm
   GlyphRecognizer    glyph -> class logits; trained on real glyphs, makes G draw the asked class
   WriterIdentifier   glyph -> writer logits; trained on real glyphs, makes G draw in the reference writer's hand
@@ -110,24 +111,50 @@ class AdaIN(nn.Module):
         return self.norm(x) * (1 + gamma) + beta
 
 
+class NoiseInjection(nn.Module):
+    """Adds a noise map (B, 1, H, W) to every channel with a learned per-channel strength (StyleGAN): stroke detail
+    that varies from glyph to glyph without going through w. The strength starts at 0, so the noise enters only as
+    far as training finds it useful."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.strength = nn.Parameter(torch.zeros(1, channels, 1, 1))
+
+    def forward(self, x: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
+        return x + self.strength * noise  # (B, C, H, W) + (1, C, 1, 1) * (B, 1, H, W)
+
+
 class UpBlock(nn.Module):
-    def __init__(self, c_in: int, c_out: int, w_dim: int) -> None:
+    def __init__(self, c_in: int, c_out: int, w_dim: int, pixel_noise: bool = False) -> None:
         super().__init__()
         self.conv1, self.norm1 = nn.Conv2d(c_in, c_out, 3, 1, 1), AdaIN(c_out, w_dim)
         self.conv2, self.norm2 = nn.Conv2d(c_out, c_out, 3, 1, 1), AdaIN(c_out, w_dim)
+        self.noise1 = NoiseInjection(c_out) if pixel_noise else None
+        self.noise2 = NoiseInjection(c_out) if pixel_noise else None
 
-    def forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, w: torch.Tensor, noise: torch.Tensor | None = None) -> torch.Tensor:
+        """``noise``: (B, 2, 2R, 2R), one map per convolution, when the block injects pixel noise."""
         x = F.interpolate(x, scale_factor=2, mode="nearest")  # (B, c_in, 2R, 2R)
-        x = F.leaky_relu(self.norm1(self.conv1(x), w), 0.2)
-        return F.leaky_relu(self.norm2(self.conv2(x), w), 0.2)  # (B, c_out, 2R, 2R)
+        x = self.conv1(x)
+        if self.noise1 is not None:
+            x = self.noise1(x, noise[:, :1])
+        x = F.leaky_relu(self.norm1(x, w), 0.2)
+        x = self.conv2(x)
+        if self.noise2 is not None:
+            x = self.noise2(x, noise[:, 1:])
+        return F.leaky_relu(self.norm2(x, w), 0.2)  # (B, c_out, 2R, 2R)
 
 
 class GlyphGenerator(nn.Module):
     def __init__(self, n_classes: int, image_size: int = 64, channels: int = 32, style_dim: int = 64,
-                 z_dim: int = 32, class_dim: int = 32, mapping_layers: int = 2) -> None:
+                 z_dim: int = 32, class_dim: int = 32, mapping_layers: int = 2, pixel_noise: bool = False) -> None:
         super().__init__()
         n_up = check_image_size(image_size)
         self.image_size, self.z_dim, self.style_dim = image_size, z_dim, style_dim
+        # The pixel noise is part of the latent, drawn with z from the same generator, so a glyph depends only on
+        # its latent, style and class, as without it (seeded sampling, batch invariance).
+        self.noise_sides = tuple(8 * 2**i for i in range(n_up)) if pixel_noise else ()  # each block's 2R
+        self.latent_dim = z_dim + sum(2 * r * r for r in self.noise_sides)
         self.style_encoder = StyleEncoder(n_classes, image_size, channels, style_dim)
         self.class_embed = nn.Embedding(n_classes, class_dim)
         c4 = stage_channels(4, image_size, channels)
@@ -142,20 +169,25 @@ class GlyphGenerator(nn.Module):
         res = 4
         for _ in range(n_up):
             self.blocks.append(UpBlock(stage_channels(res, image_size, channels),
-                                       stage_channels(2 * res, image_size, channels), w_dim))
+                                       stage_channels(2 * res, image_size, channels), w_dim, pixel_noise))
             res *= 2
         self.to_image = nn.Conv2d(stage_channels(image_size, image_size, channels), 1, 1)
 
     def forward(self, refs: torch.Tensor, labels: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         return self.synthesize(self.style_encoder(refs), labels, z)
 
-    def synthesize(self, style: torch.Tensor, labels: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-        """Glyphs from precomputed style codes (B, style_dim), class indices (B,) and noise (B, z_dim)."""
+    def synthesize(self, style: torch.Tensor, labels: torch.Tensor, latent: torch.Tensor) -> torch.Tensor:
+        """Glyphs from precomputed style codes (B, style_dim), class indices (B,) and latents (B, latent_dim): the
+        noise z, then (with pixel noise) each block's two noise maps, flattened."""
+        b = len(labels)
+        z, pixels = latent[:, :self.z_dim], latent[:, self.z_dim:]  # (B, z_dim), (B, latent_dim - z_dim)
+        sides = self.noise_sides or (0,) * len(self.blocks)  # 0: a block without noise
+        maps = pixels.split([2 * r * r for r in sides], 1)  # (B, 2 * 2R * 2R) per block
         c = self.class_embed(labels)  # (B, class_dim)
         w = self.mapping(torch.cat([style, c, z], 1))  # (B, w_dim)
-        x = self.seed(torch.cat([c, z], 1)).reshape(len(labels), -1, 4, 4)  # (B, C4, 4, 4)
-        for block in self.blocks:
-            x = block(x, w)  # doubles the resolution
+        x = self.seed(torch.cat([c, z], 1)).reshape(b, -1, 4, 4)  # (B, C4, 4, 4)
+        for block, r, noise in zip(self.blocks, sides, maps):
+            x = block(x, w, noise.reshape(b, 2, r, r) if r else None)  # doubles the resolution
         return torch.tanh(self.to_image(x))  # (B, 1, S, S) in [-1, 1]
 
 

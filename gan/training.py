@@ -343,7 +343,7 @@ class Trainer:
         # first half's twice (pairs i, i + B/2 differ in noise only).
         pick = torch.arange(b, device=dev) if c.w_ms == 0 else torch.arange(b, device=dev) % (b // 2)
         y_gen, wr_gen = y[pick], wr[pick]
-        z = torch.randn(b, c.z_dim, generator=self.noise).to(dev)
+        z = torch.randn(b, self.G.latent_dim, generator=self.noise).to(dev)  # z, and the pixel noise if any
         augment = (lambda x: diff_augment(x, self.noise)) if c.augment else (lambda x: x)
 
         # Generate once; D learns from the detached copy, G from the same glyphs after D's update.

@@ -39,6 +39,9 @@ from ganwriting_mashcima.options import SeedRange, device_option
               help="Weight of the mode-seeking loss (0 = none). [default: preset's]")
 @click.option("--augment/--no-augment", default=None,
               help="DiffAugment (translation, cutout) on what the discriminator sees. [default: preset's]")
+@click.option("--pixel-noise/--no-pixel-noise", default=None,
+              help="Per-pixel noise maps into every generator convolution, strength learned (StyleGAN). "
+                   "[default: preset's]")
 @click.option("--val-writers", default=None,
               help="Comma-separated training writers kept out of training to choose on, or 'none'. "
                    "[default: preset's]")
@@ -58,7 +61,7 @@ from ganwriting_mashcima.options import SeedRange, device_option
 def train(data_dir: Path, run_dir: Path, preset: str, epochs: int | None, start_epoch: int | None, resume: bool,
           batch_size: int | None, lr_gen: float | None, lr_dis: float | None, lr_rec: float | None,
           lr_wid: float | None, w_rec: float | None, w_wid: float | None, w_ms: float | None,
-          augment: bool | None, val_writers: str | None, save_every: int | None, eval_every: int | None,
+          augment: bool | None, pixel_noise: bool | None, val_writers: str | None, save_every: int | None, eval_every: int | None,
           precision: str | None, device: str, seed: int | None, overwrite: bool) -> None:
     """Train the writer-style glyph GAN.
 
@@ -68,6 +71,7 @@ def train(data_dir: Path, run_dir: Path, preset: str, epochs: int | None, start_
       ganmash train --data data/glyphs-64 --out runs/cpu --preset cpu
       ganmash train --data data/glyphs-64 --out runs/cpu-long --preset cpu-long
       ganmash train --data data/glyphs-64 --out runs/no-rec --preset cpu --w-rec 0 --val-writers 4,11,21
+      ganmash train --data data/glyphs-64 --out runs/noise --preset cpu --pixel-noise
       ganmash train --data data/glyphs-64 --out runs/cpu --resume --epochs 20
       ganmash train --data data/glyphs-64 --out runs/gpu --preset gpu
     """
@@ -78,7 +82,8 @@ def train(data_dir: Path, run_dir: Path, preset: str, epochs: int | None, start_
     resuming = resume or start_epoch is not None
     config = resolve_config(preset, dict(epochs=epochs, batch_size=batch_size, lr_gen=lr_gen, lr_dis=lr_dis,
                                          lr_rec=lr_rec, lr_wid=lr_wid, w_rec=w_rec, w_wid=w_wid, w_ms=w_ms,
-                                         augment=augment, val_writers=_writer_list(val_writers),
+                                         augment=augment, pixel_noise=pixel_noise,
+                                         val_writers=_writer_list(val_writers),
                                          save_every=save_every, eval_every=eval_every, precision=precision,
                                          seed=seed),
                             run_dir, resuming)

@@ -178,3 +178,16 @@ def test_sample_each_one_request_per_pass_is_sample(smoke_checkpoint):
     sampler = load_generator(smoke_checkpoint, "cpu")
     glyphs = sampler.sample_each([("stem", 1, 11), ("sharp", 2, 12)], n=8)
     assert np.array_equal(glyphs[1], sampler.sample(["sharp"], writer=2, n=8, seed=12))
+
+
+def test_a_pixel_noise_generator_samples_from_its_seed_alone_whatever_the_batch(glyph_set, tmp_path):
+    train(TINY.replace(pixel_noise=True), glyph_set.save(tmp_path / "glyphs"), tmp_path / "run", progress=False,
+          log=lambda s: None)
+    sampler = load_generator(tmp_path / "run" / "latest.pt")
+    assert sampler.generator.latent_dim > TINY.z_dim  # the noise maps were built and loaded
+    for name, p in sampler.generator.named_parameters():  # a second of training barely moves them from 0
+        if name.endswith("strength"):
+            p.data.fill_(0.5)
+    one_by_one = sampler.sample(["disk", "circle"], n=3, seed=5, batch_size=1)
+    np.testing.assert_allclose(sampler.sample(["disk", "circle"], n=3, seed=5), one_by_one, atol=1e-5)
+    assert not np.allclose(sampler.sample(["disk", "circle"], n=3, seed=6), one_by_one)

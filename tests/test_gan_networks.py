@@ -73,3 +73,23 @@ def test_generator_output_depends_on_style():
 def test_image_size_must_be_a_power_of_two():
     with pytest.raises(ValueError, match="power of two"):
         GlyphGenerator(3, 48)
+
+
+def test_without_pixel_noise_the_latent_is_z_and_the_generator_has_no_noise_weights():
+    g = GlyphGenerator(3, 32, channels=4, style_dim=8, z_dim=4, class_dim=4)
+    assert g.latent_dim == 4 and not any("noise" in k for k in g.state_dict())  # checkpoints before it load as ever
+
+
+def test_pixel_noise_enters_only_as_far_as_its_learned_strength():
+    torch.manual_seed(0)
+    g = GlyphGenerator(3, 32, channels=4, style_dim=8, z_dim=4, class_dim=4, pixel_noise=True)
+    assert g.latent_dim == 4 + 2 * (8 * 8 + 16 * 16 + 32 * 32)  # two maps per block at 8, 16 and 32 px
+    style, y, latent = torch.zeros(2, 8), torch.tensor([1, 1]), torch.randn(1, g.latent_dim).repeat(2, 1)
+    latent[1, 4:] = torch.randn(g.latent_dim - 4)  # same z, other pixel noise
+    x = g.synthesize(style, y, latent)
+    torch.testing.assert_close(x[0], x[1])  # strength 0 at initialisation: the noise has no effect yet
+    for name, p in g.named_parameters():
+        if name.endswith("strength"):
+            p.data.fill_(0.5)
+    x = g.synthesize(style, y, latent)
+    assert not torch.allclose(x[0], x[1])

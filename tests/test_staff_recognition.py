@@ -519,13 +519,16 @@ def _symbols(repository) -> int:
     return sum(len(v) for v in vars(repository).values() if isinstance(v, list))
 
 
-def test_real_writers_limit_the_real_symbols_pasted_to_those_writers(real_repository, muscima_root, tmp_path):
+def test_real_writers_limit_the_real_symbols_pasted_to_those_writers(mini_muscima, tmp_path):
     from experiments.staff_benchmark import _TrainingStaves
+    from symbol_sources.mashcima_repository import build_mashcima_repository
 
+    # mini_muscima holds pages of writers 1, 2 and 13: a broken filter builds a pool of 1 and 2, in seconds
     config = tiny_config(real_writers=(1,))
-    staves = _TrainingStaves(config, tmp_path, muscima_root, "cpu", 1, None, None, False, lambda s: None)
+    staves = _TrainingStaves(config, tmp_path, mini_muscima, "cpu", 1, None, None, False, lambda s: None)
     writer_1 = staves.real_repository()
-    assert 0 < _symbols(writer_1) < _symbols(real_repository)  # the fixture's pool holds writers 1, 2 and 3
+    both = build_mashcima_repository(mini_muscima, writers=[1, 2], cache_dir=tmp_path / "c")
+    assert 0 < _symbols(writer_1) < _symbols(both)
 
 
 def test_benchmark_refuses_an_out_folder_of_other_settings(smoke_benchmark, muscima_root):

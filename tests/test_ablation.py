@@ -1,4 +1,5 @@
-"""experiments.ablation: its variants build valid configs, and each line reports the classes the GAN draws worst."""
+"""experiments.ablation and experiments.stroke_width: variants build valid configs; each line reports the classes
+the GAN draws worst; a stroke's width is measured as drawn."""
 import json
 from pathlib import Path
 
@@ -27,3 +28,14 @@ def test_focus_figures_read_each_clef_and_accidental_off_an_evaluate_report():
     g_clef = report["variety"]["per_class"]["g-clef"]["pixels"]["generated"]
     assert figures["g-clef"] == {"recall_pixels": g_clef["recall"], "precision_pixels": g_clef["precision"],
                                  "gan_test": report["gan_test"]["per_class"]["g-clef"]}
+
+
+@pytest.mark.parametrize("width", [3, 6, 12])
+def test_stroke_width_of_a_bar_is_its_width(width):
+    import numpy as np
+
+    from experiments.stroke_width import stroke_width
+
+    glyph = np.zeros((64, 64), np.uint8)
+    glyph[8:56, 20:20 + width] = 255
+    assert stroke_width(glyph) == pytest.approx(width, rel=0.2)

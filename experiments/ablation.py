@@ -1,6 +1,7 @@
 """Short GAN training runs that change one thing each, scored on the validation writers (never the test writers).
 
     python -m experiments.ablation --data data/glyphs-64 --out runs/ablation [--epochs 4] [VARIANT ...]
+    python -m experiments.ablation --out runs/ablation --choose    # the issue-21 table and the levers kept
 
 Each variant is the ``cpu`` preset with the fields below replaced, trained for ``--epochs`` epochs (same seed, same
 data order) into OUT/VARIANT, then measured by ``evaluate --split val`` without GAN-train. One JSON line per
@@ -20,6 +21,7 @@ from typing import Any
 
 import torch
 
+from experiments.choose_checkpoint import score
 from gan.config import PRESETS
 from gan.evaluation import EvalSettings, evaluate, summary
 from gan.files import append_jsonl, atomic_write_json
@@ -66,6 +68,43 @@ def focus_figures(report: dict[str, Any]) -> dict[str, dict[str, float | None]]:
     return out
 
 
+# The rule fixed in results/PREREGISTERED-gan.md: a lever is kept when it raises the mean pixel recall of the
+# classes with targets by FOCUS_GAIN over the recipe and costs at most F1_LOSS of the F1 score.
+TARGETED = ("g-clef", "f-clef", "c-clef", "sharp")
+FOCUS_GAIN, F1_LOSS = 0.05, 0.02
+REFERENCE = "recipe"
+
+
+def focus_score(line: dict[str, Any]) -> float:
+    """Mean pixel recall of generated glyphs over ``TARGETED`` (a class too rare to measure counts as 0)."""
+    return sum(line["focus"][c]["recall_pixels"] or 0.0 for c in TARGETED) / len(TARGETED)
+
+
+def kept_levers(lines: list[dict[str, Any]]) -> list[str]:
+    """The issue-21 variants the pre-registered rule keeps, measured against the ``REFERENCE`` line."""
+    by = {line["variant"]: line for line in lines if "focus" in line}
+    if REFERENCE not in by:
+        raise SystemExit(f"no {REFERENCE!r} line to compare with: run it first")
+    ref = by[REFERENCE]
+    return [name for name, line in by.items() if name != REFERENCE
+            and focus_score(line) >= focus_score(ref) + FOCUS_GAIN and score(line) >= score(ref) - F1_LOSS]
+
+
+def choice_table(lines: list[dict[str, Any]]) -> str:
+    kept = set(kept_levers(lines))
+    rows = ["| variant | F1 score | focus score | " + " | ".join(f"{c} recall px" for c in TARGETED) + " | kept |",
+            "|---|---:|---:|" + "---:|" * len(TARGETED) + "---|"]
+    for line in (x for x in lines if "focus" in x):
+        cells = " | ".join(f"{line['focus'][c]['recall_pixels'] or 0:.2f}" for c in TARGETED)
+        rows.append(f"| {line['variant']} | {score(line):.3f} | {focus_score(line):.3f} | {cells} | "
+                    f"{'yes' if line['variant'] in kept else ''} |")
+    return "\n".join(rows)
+
+
+def _read_lines(results: Path) -> list[dict[str, Any]]:
+    return [json.loads(l) for l in results.read_text().splitlines() if l.strip()] if results.is_file() else []
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("variants", nargs="*", help=f"which to run [default: all: {', '.join(VARIANTS)}]")
@@ -73,13 +112,18 @@ def main() -> None:
     p.add_argument("--out", default="runs/ablation")
     p.add_argument("--epochs", type=int, default=4)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--choose", action="store_true",
+                   help="print the issue-21 lines of OUT/results.jsonl with the pre-registered rule's choice; run nothing")
     args = p.parse_args()
-    torch.set_num_threads(args.threads)
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     results = out / "results.jsonl"
-    done = {json.loads(l)["variant"] for l in results.read_text().splitlines() if l.strip()} \
-        if results.is_file() else set()
+    if args.choose:
+        print(choice_table(_read_lines(results)))
+        print("kept:", ", ".join(kept_levers(_read_lines(results))) or "none")
+        return
+    torch.set_num_threads(args.threads)
+    out.mkdir(parents=True, exist_ok=True)
+    done = {line["variant"] for line in _read_lines(results)}
     for name in args.variants or list(VARIANTS):
         if name not in VARIANTS:
             raise SystemExit(f"unknown variant {name!r}; variants: {', '.join(VARIANTS)}")

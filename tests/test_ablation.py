@@ -39,3 +39,29 @@ def test_stroke_width_of_a_bar_is_its_width(width):
     glyph = np.zeros((64, 64), np.uint8)
     glyph[8:56, 20:20 + width] = 255
     assert stroke_width(glyph) == pytest.approx(width, rel=0.2)
+
+
+def _line(variant, recall, precision=0.5):
+    """An ablation line as experiments.ablation writes it: headline medians and per-class focus figures."""
+    from experiments.ablation import FOCUS
+
+    return {"variant": variant, "precision_pixels_gen": precision, "recall_pixels_gen": 0.4,
+            "precision_classifier_gen": precision, "recall_classifier_gen": 0.4,
+            "focus": {c: {"recall_pixels": recall, "precision_pixels": 0.3, "gan_test": 0.5} for c in FOCUS}}
+
+
+def test_the_rule_keeps_a_lever_only_for_clearly_better_clefs_at_little_cost():
+    from experiments.ablation import kept_levers
+
+    lines = [_line("recipe", 0.10), _line("pixel-noise", 0.16), _line("wide", 0.14),  # +0.06 kept, +0.04 not
+             _line("balance-classes", 0.30, precision=0.3),  # far better clefs, but the F1 score falls by 0.10
+             _line("old", 0.90)]  # the first set has no focus figures in its lines: never a candidate
+    del lines[-1]["focus"]
+    assert kept_levers(lines) == ["pixel-noise"]
+
+
+def test_the_choice_table_marks_what_is_kept():
+    from experiments.ablation import choice_table
+
+    table = choice_table([_line("recipe", 0.10), _line("pixel-noise", 0.16)])
+    assert "| pixel-noise | 0.444 | 0.160 |" in table and table.rstrip().endswith("| yes |")

@@ -86,7 +86,9 @@ def synthesize_staves_cmd(ctx: click.Context, ratio: float, count: int | None, o
                                   bank_size=job.bank_size, real_classes=job.real_classes, precision=job.precision,
                                   novel_scale=job.novel_scale, style_from=job.style_from))
     click.echo(f"{out}: {stats['written']} staves written, {stats['skipped']} skipped, "
-               f"{stats['already_done']} already there")
+               f"{stats['already_done']} already there"
+               + (f"; {stats['clipped']} written with a symbol cut at the image's edge (manifest: clipped)"
+                  if stats["clipped"] else ""))
 
 
 @synthesize_staves_cmd.command("merge")

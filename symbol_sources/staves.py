@@ -268,6 +268,15 @@ def annotation_for(job: StaffJob, i: int, lines: list[tuple[int, str]] | None) -
 
 def render_staff(repo, job: StaffJob, i: int, annotation: str) -> np.ndarray:
     """Staff ``i`` as uint8, black ink on white. Every random stream is seeded from the staff's seed."""
+    return render_staff_counting_clips(repo, job, i, annotation)[0]
+
+
+def render_staff_counting_clips(repo, job: StaffJob, i: int, annotation: str) -> tuple[np.ndarray, int]:
+    """``render_staff``, and how many symbol sprites Mashcima cut at the image's edge. Mashcima prints a line for
+    each ("Image does not fit horizontally"), thousands per job; they are counted here instead of printed."""
+    import contextlib
+    import io
+
     import mashcima
 
     seed = job.staff_seed(i)
@@ -275,8 +284,11 @@ def render_staff(repo, job: StaffJob, i: int, annotation: str) -> np.ndarray:
     np.random.seed(seed)
     repo.start_staff(seed, annotation)
     synthesize = mashcima.synthesize_for_beauty if job.mode == "beauty" else mashcima.synthesize_for_training
-    ink = synthesize(annotation, symbol_repository=repo)
-    return np.round((1.0 - np.clip(ink, 0.0, 1.0)) * 255).astype(np.uint8)
+    said = io.StringIO()
+    with contextlib.redirect_stdout(said):
+        ink = synthesize(annotation, symbol_repository=repo)
+    clipped = sum("does not fit" in line for line in said.getvalue().splitlines())
+    return np.round((1.0 - np.clip(ink, 0.0, 1.0)) * 255).astype(np.uint8), clipped
 
 
 def _staff_records(repo, job: StaffJob, todo: list[int], lines) -> Iterator[tuple[int, bytes | None, dict]]:
@@ -286,7 +298,7 @@ def _staff_records(repo, job: StaffJob, todo: list[int], lines) -> Iterator[tupl
         if line_no is not None:
             record["line"] = line_no
         try:
-            img = render_staff(repo, job, i, annotation)
+            img, clipped = render_staff_counting_clips(repo, job, i, annotation)
         except Exception as e:  # noqa: BLE001 - Mashcima signals bad annotations with bare asserts and more
             where = f"line {line_no}" if line_no is not None else f"staff {i}"
             record.update(skipped=True, error=f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}")
@@ -296,6 +308,8 @@ def _staff_records(repo, job: StaffJob, todo: list[int], lines) -> Iterator[tupl
         png = encode_png(img)
         record.update(file=f"{IMAGES}/{i:06d}.png", real=repo.counts.real, generated=repo.counts.generated,
                       writer_style=repo.writer_style, height=int(img.shape[0]), width=int(img.shape[1]))
+        if clipped:
+            record["clipped"] = clipped
         yield i, png, record
 
 
@@ -346,7 +360,8 @@ def _write_staves_in_workers(repo, job: StaffJob, out: Path, todo: list[int], li
 def synthesize_staves(repo, job: StaffJob, out: str | os.PathLike, resume: bool = False, overwrite: bool = False,
                       progress: bool = True, workers: int = 1,
                       repo_factory: Callable[[], Any] | None = None) -> dict[str, int]:
-    """Render the job's staves (this shard's) into ``out``; returns counts of written, skipped and done staves.
+    """Render the job's staves (this shard's) into ``out``; returns counts of written, skipped and done staves,
+    and of the written ones with a symbol cut at the image's edge (``clipped``).
 
     ``repo`` is a ``MixedSymbolRepository``; or ``repo_factory`` builds it lazily (not at all when all is done).
     Every input is checked (annotations read, repository built) before anything is written to ``out``: a job
@@ -372,7 +387,7 @@ def synthesize_staves(repo, job: StaffJob, out: str | os.PathLike, resume: bool 
             _write_staves_in_workers(repo, job, out, todo, lines, workers, progress)
     new = [r for r in read_manifest(out) if r["index"] in set(todo)]
     stats = {"written": sum("file" in r for r in new), "skipped": sum(bool(r.get("skipped")) for r in new),
-             "already_done": len(done & set(job.indices()))}
+             "already_done": len(done & set(job.indices())), "clipped": sum("clipped" in r for r in new)}
     if stats["skipped"] and not stats["written"] and not stats["already_done"]:
         raise StaffJobError(f"Mashcima rendered none of the {stats['skipped']} staves (see the warnings above); "
                             "check the annotations")

@@ -16,7 +16,7 @@ import torch
 from gan import resolve_device
 from gan.config import PRECISIONS, PRESETS
 from gan.glyphset import GlyphSet
-from gan.training import Trainer
+from gan.trainer import Trainer
 
 
 def main() -> None:

@@ -14,7 +14,7 @@ import torch
 from gan.checkpoint import load_checkpoint
 from gan.config import ConfigError, PRESETS
 from gan.distributed import DistContext
-from gan.training import Trainer
+from gan.trainer import Trainer
 
 torch.set_num_threads(1)
 

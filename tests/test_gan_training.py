@@ -6,7 +6,8 @@ import torch
 
 from gan.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from gan.config import PRESETS
-from gan.training import Trainer, train
+from gan.trainer import Trainer
+from gan.training import train
 
 torch.set_num_threads(1)  # tiny networks: more threads only add sync overhead, and thrash on a busy machine
 

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 pytest.importorskip("music21")
 
 from ganwriting_mashcima.cli import main  # noqa: E402
-from symbol_sources.annotations import (Tune, TuneSkipped, convert_tunes, corpus_paths,  # noqa: E402
+from symbol_sources.annotations import (Tune, convert_tunes, corpus_paths,  # noqa: E402
                                         key_signature_tokens, mashcima_rejection, tune_lines)
 
 ONE_LINE = (1, 10_000)  # shortest and longest line: every tune below is one line

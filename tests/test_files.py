@@ -1,7 +1,6 @@
 """gan/files.py: atomic writes, JSON-lines appends and reads, and replacing a folder without losing both copies."""
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys

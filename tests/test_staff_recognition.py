@@ -11,18 +11,13 @@ import numpy as np
 import pytest
 import torch
 from click.testing import CliRunner
+from helpers import symbol_count, write_gold
 
 pytestmark = pytest.mark.usefixtures("warm_cache")  # MUSCIMA++ parsed once per session
 
 REPO = Path(__file__).resolve().parent.parent
 GOLD = REPO.parent / "shared" / "cvc-muscima-gold" / "dev.tsv"
 needs_gold = pytest.mark.skipif(not GOLD.is_file(), reason="../shared/cvc-muscima-gold/dev.tsv is not here")
-
-
-def write_gold(path: Path, rows: list[tuple]) -> Path:
-    lines = ["writer\tpage\tstaff\tannotation"] + ["\t".join(map(str, r)) for r in rows]
-    path.write_text("\n".join(lines) + "\n")
-    return path
 
 
 # -- gold files and real staves -----------------------------------------------------------------------------------
@@ -515,10 +510,6 @@ def test_real_writers_change_the_key_of_every_ratio_and_name_the_staves_apart():
     assert staves_folder_name(0.0, "", "", {}, "", few.real_writers) != staves_folder_name(0.0, "", "", {}, "")
 
 
-def _symbols(repository) -> int:
-    return sum(len(v) for v in vars(repository).values() if isinstance(v, list))
-
-
 def test_real_writers_limit_the_real_symbols_pasted_to_those_writers(mini_muscima, tmp_path):
     from experiments.staff_benchmark import _TrainingStaves
     from symbol_sources.mashcima_repository import build_mashcima_repository
@@ -528,7 +519,7 @@ def test_real_writers_limit_the_real_symbols_pasted_to_those_writers(mini_muscim
     staves = _TrainingStaves(config, tmp_path, mini_muscima, "cpu", 1, None, None, False, lambda s: None)
     writer_1 = staves.real_repository()
     both = build_mashcima_repository(mini_muscima, writers=[1, 2], cache_dir=tmp_path / "c")
-    assert 0 < _symbols(writer_1) < _symbols(both)
+    assert 0 < symbol_count(writer_1) < symbol_count(both)
 
 
 def test_benchmark_refuses_an_out_folder_of_other_settings(smoke_benchmark, muscima_root):

@@ -7,17 +7,13 @@ from pathlib import Path
 import pytest
 import torch
 from click.testing import CliRunner
+from helpers import symbol_count, write_gold
 
 pytestmark = pytest.mark.usefixtures("warm_cache")  # MUSCIMA++ parsed once per session
 
 REPO = Path(__file__).resolve().parent.parent
 GOLD = REPO.parent / "shared" / "cvc-muscima-gold" / "dev.tsv"
 VAL_PAGE = (4, 9)  # writer 4 (a validation writer), page 9: 6 staves the converter transcribes
-
-
-def _write_gold(path: Path, rows: list[tuple]) -> Path:
-    path.write_text("\n".join(["writer\tpage\tstaff\tannotation", *("\t".join(map(str, r)) for r in rows)]) + "\n")
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -80,15 +76,11 @@ def test_validation_writers_key_every_ratio_and_name_the_staves_apart(val_gold, 
     assert held.held_out_writers() == (4,)
     assert held.training_key(0.0, 0) != plain.training_key(0.0, 0)  # ratio 0's pool changes too
     assert held.training_key(1.0, 0) != plain.training_key(1.0, 0)
-    other_staves = _write_gold(tmp_path / "other.tsv", [(4, 9, 0, "clef.G-2 q4")])
+    other_staves = write_gold(tmp_path / "other.tsv", [(4, 9, 0, "clef.G-2 q4")])
     assert _config(val_gold=str(other_staves)).training_key(0.0, 0) == held.training_key(0.0, 0)  # same writers
     assert "val_gold" not in plain.to_dict()  # the committed runs' configs and keys stay as they were
     assert StaffBenchConfig.from_dict(held.to_dict()) == held
     assert staves_folder_name(0.0, "", "", {}, "", (), (4,)) != staves_folder_name(0.0, "", "", {}, "")
-
-
-def _symbols(repository) -> int:
-    return sum(len(v) for v in vars(repository).values() if isinstance(v, list))
 
 
 def test_the_real_pool_leaves_the_validation_writers_out(mini_muscima, tmp_path):
@@ -96,10 +88,10 @@ def test_the_real_pool_leaves_the_validation_writers_out(mini_muscima, tmp_path)
     from symbol_sources.mashcima_repository import build_mashcima_repository
 
     # mini_muscima holds pages of writers 1, 2 and 13; the validation gold names writer 2
-    config = _config(val_gold=str(_write_gold(tmp_path / "val.tsv", [(2, 13, 0, "clef.G-2 q4")])))
+    config = _config(val_gold=str(write_gold(tmp_path / "val.tsv", [(2, 13, 0, "clef.G-2 q4")])))
     pool = _TrainingStaves(config, tmp_path, mini_muscima, "cpu", 1, None, None, False, lambda s: None)
     writer_1 = build_mashcima_repository(mini_muscima, writers=[1], cache_dir=tmp_path / "c")
-    assert _symbols(pool.real_repository()) == _symbols(writer_1)
+    assert symbol_count(pool.real_repository()) == symbol_count(writer_1)
 
 
 @pytest.mark.parametrize("rows, extra, message", [
@@ -111,7 +103,7 @@ def test_benchmark_refuses_what_would_train_on_the_validation_writers(rows, extr
                                                                       smoke_checkpoint, muscima_root):
     from ganwriting_mashcima.cli import main
 
-    val = _write_gold(tmp_path / "val.tsv", rows)
+    val = write_gold(tmp_path / "val.tsv", rows)
     res = CliRunner().invoke(main, ["benchmark", "staves", "--preset", "smoke", "--out", str(tmp_path / "out"),
                                     "--val-gold", str(val), "--checkpoint", str(smoke_checkpoint),
                                     "--muscima-pp", str(muscima_root), *extra])

@@ -118,8 +118,9 @@ def main() -> None:
     out = Path(args.out)
     results = out / "results.jsonl"
     if args.choose:
-        print(choice_table(_read_lines(results)))
-        print("kept:", ", ".join(kept_levers(_read_lines(results))) or "none")
+        lines = _read_lines(results)
+        print(choice_table(lines))
+        print("kept:", ", ".join(kept_levers(lines)) or "none")
         return
     torch.set_num_threads(args.threads)
     out.mkdir(parents=True, exist_ok=True)

@@ -46,6 +46,7 @@ from experiments.results_folder import CONFIG, METRICS, BenchmarkError, prepare_
 from experiments.staff_report import markdown, plot_results
 from experiments.staff_scoring import evaluate_recognizer, quartiles, summarise_scores
 from gan import GivenReplace, append_jsonl, atomic_write_bytes, atomic_write_json, complete_jsonl, resolve_device
+from gan.provenance import git_commit, provenance
 from symbol_sources.glyph_draws import DEFAULT_BANK_SIZE
 from symbol_sources.locate import EVALUATION_WRITERS
 from symbol_sources.mashcima_provider import check_real_classes
@@ -453,7 +454,8 @@ def _train(config: StaffBenchConfig, ratio: float, seed: int, key: str, staves: 
     trained = sorted({codec.vocabulary[t - 1] for seq in labels for t in seq})
     info = {"training_key": key, "ratio": ratio, "seed": seed, "training_staves": len(images),
             "steps": config.steps, "trained_tokens": trained, "final_loss": training_log.last.get("loss"),
-            "train_seconds": round(time.perf_counter() - t0, 1), "config": config.to_dict()}
+            "train_seconds": round(time.perf_counter() - t0, 1), "config": config.to_dict(),
+            "git_commit": git_commit()}  # a run that resumes over sessions trains its recognisers at several
     model_path = out / recognizer_name(ratio, seed)
     save_recognizer(model_path, model, codec, config.recognizer, info)
     return load_recognizer(model_path, dev)
@@ -467,7 +469,7 @@ def _score(recognizer: LoadedRecognizer, gold: GoldSet, ratio: float, seed: int,
     scored = evaluate_recognizer(recognizer, *gold)
     beam = evaluate_recognizer(recognizer, *gold, beam_width)
     record = {"ratio": ratio, "seed": seed, "recognizer": recognizer_name(ratio, seed), **{
-        k: recognizer.info.get(k) for k in ("training_staves", "final_loss", "train_seconds")}, **scored,
+        k: recognizer.info.get(k) for k in ("training_staves", "final_loss", "train_seconds", "git_commit")}, **scored,
         "ser_beam": beam["ser"], "predicted_beam": [st["predicted"] for st in beam["staves"]]}
     said = f"ratio {ratio:.2f}, seed {seed}: SER {scored['ser']:.3f}, pitch ignored {scored['ser_pitchless']:.3f}" \
            f", beam search {beam['ser']:.3f}"
@@ -491,14 +493,14 @@ def _validation(config: StaffBenchConfig, val: GoldSet, runs: list[dict[str, Any
 
 
 def _results(config: StaffBenchConfig, dev: torch.device, gold: GoldSet, val: GoldSet | None,
-             training_staves: dict[str, Any], runs: list[dict[str, Any]]) -> dict[str, Any]:
-    from gan.provenance import provenance
-
+             training_staves: dict[str, Any], runs: list[dict[str, Any]], code: dict[str, Any]) -> dict[str, Any]:
+    """results.json; ``code``: the provenance of the code as the job started (each run records the commit its
+    recogniser was trained at)."""
     first = runs[0]
     gold, gold_images = gold
     results = {
         "config": config.to_dict(), "device": str(dev), "gold_file": config.gold,
-        "provenance": {**provenance(), "checkpoint_sha256": checkpoint_content(config.checkpoint),
+        "provenance": {**code, "checkpoint_sha256": checkpoint_content(config.checkpoint),
                        **({"style_from_sha256": config.style_from_content()} if config.style_from else {})},
         "annotations": {"source": config.annotations or "Mashcima's random annotations",
                         "sha256": config.annotations_content()},
@@ -538,6 +540,7 @@ def run_staff_benchmark(config: StaffBenchConfig, out: str | os.PathLike, work: 
     from symbol_sources import load_muscima_pp
     from symbol_sources.real_staves import load_gold_staves
 
+    code = provenance()  # as the job starts: commits made while it runs are not what it runs
     out, work, muscima_pp = Path(out), Path(work), Path(muscima_pp)
     reuse_from = [Path(f) for f in reuse_from]
     _check_inputs(config, reuse_from)
@@ -567,6 +570,6 @@ def run_staff_benchmark(config: StaffBenchConfig, out: str | os.PathLike, work: 
             if recognizer is None:
                 recognizer = _train(config, ratio, seed, key, staves.of_ratio(ratio), codec, dev, out, progress, log)
             runs.append(_score(recognizer, gold, ratio, seed, config.beam_width, log, val))
-    results = _results(config, dev, gold, val, staves.described(), runs)
+    results = _results(config, dev, gold, val, staves.described(), runs, code)
     _write_results(out, results)
     return results

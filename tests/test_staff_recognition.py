@@ -225,6 +225,13 @@ def smoke_benchmark(real_repository, smoke_checkpoint, muscima_root, tmp_path_fa
     return root, run(), run
 
 
+def test_each_run_names_the_commit_its_recogniser_was_trained_at(smoke_benchmark):
+    from gan.provenance import git_commit
+
+    _, results, _ = smoke_benchmark  # a run resumed over sessions may train its recognisers at several commits
+    assert [r["git_commit"] for r in results["runs"]] == [git_commit()] * 4
+
+
 def test_benchmark_writes_results_plot_and_a_recogniser_per_ratio(smoke_benchmark):
     root, results, _ = smoke_benchmark
     out = root / "out"

@@ -1,11 +1,14 @@
 """Short GAN training runs that change one thing each, scored on the validation writers (never the test writers).
 
-    python -m experiments.ablation --data data/glyphs-64 --out runs/ablation [--epochs 4] [VARIANT ...]
-    python -m experiments.ablation --out runs/ablation --choose    # the issue-21 table and the levers kept
+    python -m experiments.ablation --data data/glyphs-64 --out results/ablation-21-cpu [--work runs/ablation-21]
+        [--epochs 4] [VARIANT ...]
+    python -m experiments.ablation --out results/ablation-21-cpu --choose    # the issue-21 table, the levers kept
 
 Each variant is the ``cpu`` preset with the fields below replaced, trained for ``--epochs`` epochs (same seed, same
-data order) into OUT/VARIANT, then measured by ``evaluate --split val`` without GAN-train. One JSON line per
-variant is appended to OUT/results.jsonl (a finished variant is skipped when run again), with the headline
+data order) into WORK/VARIANT, then measured by ``evaluate --split val`` without GAN-train. OUT gets what is
+committed: one JSON line per variant appended to OUT/results.jsonl (a variant with a line there is skipped when
+run again, so a committed OUT resumes on a fresh checkout), and VARIANT.eval_val.json, VARIANT.config.json and
+VARIANT.samples.png (its last sample grid). Each line holds the headline
 figures and, per class the GAN draws worst (``FOCUS``), pixel recall and precision and GAN-test; the README's
 "what was tried" table quotes it. Runs one at a time: on 2 cores parallel torch jobs slow each other down many
 times. The first set (``old`` ...) chose the ``cpu`` recipe (issue #12); the second starts from that recipe and
@@ -24,7 +27,7 @@ import torch
 from experiments.choose_checkpoint import score
 from gan.config import PRESETS
 from gan.evaluation import EvalSettings, evaluate, summary
-from gan.files import append_jsonl, atomic_write_json
+from gan.files import append_jsonl, atomic_write_bytes, atomic_write_json
 from gan.training import train
 
 # The recipe before issue #12: uncentred style features from 4 references, no augmentation, no minibatch std,
@@ -105,11 +108,21 @@ def _read_lines(results: Path) -> list[dict[str, Any]]:
     return [json.loads(l) for l in results.read_text().splitlines() if l.strip()] if results.is_file() else []
 
 
+def _keep_variant_files(run: Path, report: dict[str, Any], out: Path, name: str) -> None:
+    """What results keep of a variant's training run: its evaluation, config and last sample grid."""
+    atomic_write_json(out / f"{name}.eval_val.json", report)
+    atomic_write_bytes(out / f"{name}.config.json", (run / "config.json").read_bytes())
+    grids = sorted((run / "samples").glob("epoch_*.png"))
+    if grids:
+        atomic_write_bytes(out / f"{name}.samples.png", grids[-1].read_bytes())
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("variants", nargs="*", help=f"which to run [default: all: {', '.join(VARIANTS)}]")
     p.add_argument("--data", default="data/glyphs-64")
-    p.add_argument("--out", default="runs/ablation")
+    p.add_argument("--out", default="runs/ablation", help="results: results.jsonl and each variant's files")
+    p.add_argument("--work", default=None, help="the variants' training runs [default: OUT/runs]")
     p.add_argument("--epochs", type=int, default=4)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--choose", action="store_true",
@@ -123,6 +136,7 @@ def main() -> None:
         print("kept:", ", ".join(kept_levers(lines)) or "none")
         return
     torch.set_num_threads(args.threads)
+    work = Path(args.work) if args.work else out / "runs"
     out.mkdir(parents=True, exist_ok=True)
     done = {line["variant"] for line in _read_lines(results)}
     for name in args.variants or list(VARIANTS):
@@ -133,13 +147,13 @@ def main() -> None:
             continue
         config = PRESETS["cpu"].replace(epochs=args.epochs, save_every=args.epochs, **VARIANTS[name])
         t0 = time.perf_counter()
-        run = out / name
+        run = work / name
         metrics = train(config, args.data, run, device="cpu", resume=(run / "latest.pt").is_file(),
                         overwrite=True, progress=False)
         train_s = time.perf_counter() - t0
         report = evaluate(run / "latest.pt", args.data, split="val",
                           settings=EvalSettings(n_generated=2000, gan_train=False))
-        atomic_write_json(run / "eval_val.json", report)
+        _keep_variant_files(run, report, out, name)
         line = {"variant": name, "overrides": VARIANTS[name], "epochs": args.epochs,
                 "glyphs_seen": args.epochs * config.glyphs_per_epoch, "train_seconds": round(train_s, 1),
                 "last_epoch": {k: v for k, v in metrics.items() if k != "eval"}, **summary(report),

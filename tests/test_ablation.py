@@ -65,3 +65,18 @@ def test_the_choice_table_marks_what_is_kept():
 
     table = choice_table([_line("recipe", 0.10), _line("pixel-noise", 0.16)])
     assert "| pixel-noise | 0.444 | 0.160 |" in table and table.rstrip().endswith("| yes |")
+
+
+def test_a_variant_keeps_its_evaluation_config_and_last_sample_grid_in_the_results(tmp_path):
+    from experiments.ablation import _keep_variant_files
+
+    run, out = tmp_path / "work" / "wide", tmp_path / "results"
+    (run / "samples").mkdir(parents=True)
+    out.mkdir()
+    (run / "config.json").write_text('{"channels": 24}')
+    for epoch in (1, 2, 10):  # the last grid is epoch 10's, which sorts after 2 only zero-padded, as training names it
+        (run / "samples" / f"epoch_{epoch:04d}.png").write_bytes(b"grid %d" % epoch)
+    _keep_variant_files(run, {"variety": {}}, out, "wide")
+    assert json.loads((out / "wide.eval_val.json").read_text()) == {"variety": {}}
+    assert (out / "wide.config.json").read_text() == '{"channels": 24}'
+    assert (out / "wide.samples.png").read_bytes() == b"grid 10"

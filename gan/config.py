@@ -101,6 +101,9 @@ class TrainConfig(GivenReplace):
             v = getattr(self, name)
             if not math.isfinite(v) or v < 0:
                 raise ConfigError(f"{name} must be a finite number >= 0, got {v}")
+        if not (math.isfinite(self.class_balance) and 0 <= self.class_balance <= 1):
+            raise ConfigError(f"class_balance must be in 0..1 (0 = every class equally often, 1 = as in the data), "
+                              f"got {self.class_balance}")
         if self.w_ms > 0 and self.batch_size < 2:
             raise ConfigError("mode seeking (w_ms > 0) needs batch_size >= 2")
         if not 0 <= self.seed <= MAX_SEED:

@@ -37,6 +37,14 @@ from ganwriting_mashcima.options import SeedRange, device_option
               help="Weight of the writer-identifier loss on generated glyphs (0 = none). [default: preset's]")
 @click.option("--w-ms", type=click.FloatRange(min=0), default=None,
               help="Weight of the mode-seeking loss (0 = none). [default: preset's]")
+@click.option("--class-balance", type=click.FloatRange(0, 1), default=None,
+              help="How often each class is drawn: a glyph's weight is count(class)^(b-1), so 0 = every class equally "
+                   "often, 0.5 = square-root balance, 1 = as in the data. [default: preset's]")
+@click.option("--channels", type=click.IntRange(min=1), default=None,
+              help="Generator width (each stage's channels scale with it; the discriminator follows unless its "
+                   "preset sets its own). [default: preset's]")
+@click.option("--gamma", type=click.FloatRange(min=0), default=None,
+              help="Gradient-penalty weight: R1 gamma (lambda for GP). [default: preset's]")
 @click.option("--augment/--no-augment", default=None,
               help="DiffAugment (translation, cutout) on what the discriminator sees. [default: preset's]")
 @click.option("--pixel-noise/--no-pixel-noise", default=None,
@@ -61,7 +69,7 @@ from ganwriting_mashcima.options import SeedRange, device_option
 def train(data_dir: Path, run_dir: Path, preset: str, epochs: int | None, start_epoch: int | None, resume: bool,
           batch_size: int | None, lr_gen: float | None, lr_dis: float | None, lr_rec: float | None,
           lr_wid: float | None, w_rec: float | None, w_wid: float | None, w_ms: float | None,
-          augment: bool | None, pixel_noise: bool | None, val_writers: str | None, save_every: int | None, eval_every: int | None,
+          class_balance: float | None, channels: int | None, gamma: float | None, augment: bool | None, pixel_noise: bool | None, val_writers: str | None, save_every: int | None, eval_every: int | None,
           precision: str | None, device: str, seed: int | None, overwrite: bool) -> None:
     """Train the writer-style glyph GAN.
 
@@ -72,6 +80,7 @@ def train(data_dir: Path, run_dir: Path, preset: str, epochs: int | None, start_
       ganmash train --data data/glyphs-64 --out runs/cpu-long --preset cpu-long
       ganmash train --data data/glyphs-64 --out runs/no-rec --preset cpu --w-rec 0 --val-writers 4,11,21
       ganmash train --data data/glyphs-64 --out runs/noise --preset cpu --pixel-noise
+      ganmash train --data data/glyphs-64 --out runs/even --preset cpu --class-balance 0 --gamma 10
       ganmash train --data data/glyphs-64 --out runs/cpu --resume --epochs 20
       ganmash train --data data/glyphs-64 --out runs/gpu --preset gpu
     """
@@ -82,7 +91,8 @@ def train(data_dir: Path, run_dir: Path, preset: str, epochs: int | None, start_
     resuming = resume or start_epoch is not None
     config = resolve_config(preset, dict(epochs=epochs, batch_size=batch_size, lr_gen=lr_gen, lr_dis=lr_dis,
                                          lr_rec=lr_rec, lr_wid=lr_wid, w_rec=w_rec, w_wid=w_wid, w_ms=w_ms,
-                                         augment=augment, pixel_noise=pixel_noise,
+                                         class_balance=class_balance, channels=channels,
+                                         penalty_weight=gamma, augment=augment, pixel_noise=pixel_noise,
                                          val_writers=_writer_list(val_writers),
                                          save_every=save_every, eval_every=eval_every, precision=precision,
                                          seed=seed),

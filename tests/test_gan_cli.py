@@ -51,6 +51,24 @@ def test_train_keeps_the_preset_with_the_flags_over_it_as_config_json(run_dir):
     assert (config["preset"], config["epochs"], config["lr_wid"]) == ("cpu-smoke", 1, 5e-4)
 
 
+def test_the_ablation_levers_are_train_flags_that_reach_the_run(glyph_dir, tmp_path):
+    from gan import load_checkpoint
+
+    run = tmp_path / "run"
+    result = CliRunner().invoke(train, ["--data", str(glyph_dir), "--out", str(run), *SMOKE, "--device", "cpu",
+                                        "--class-balance", "0", "--channels", "6", "--gamma", "10"])
+    assert result.exit_code == 0, result.output
+    config = load_checkpoint(run / "latest.pt")["config"]
+    assert (config["class_balance"], config["channels"], config["penalty_weight"]) == (0.0, 6, 10.0)
+
+
+def test_a_class_balance_outside_0_to_1_is_refused_before_the_run_folder(glyph_dir, tmp_path):
+    result = CliRunner().invoke(train, ["--data", str(glyph_dir), "--out", str(tmp_path / "r"), *SMOKE,
+                                        "--class-balance", "1.5"])
+    assert result.exit_code == 2 and "--class-balance" in result.output, result.output
+    assert not (tmp_path / "r").exists()
+
+
 def test_train_into_another_run_is_a_one_line_error(glyph_dir, run_dir):
     result = CliRunner().invoke(train, ["--data", str(glyph_dir), "--out", str(run_dir), *SMOKE])
     _one_line_error(result, "holds another run; pass --resume")
@@ -263,3 +281,11 @@ def test_train_in_bf16_records_it_in_the_checkpoints_provenance(glyph_dir, tmp_p
     assert result.exit_code == 0, result.output
     ck = load_checkpoint(run / "latest.pt")
     assert ck["provenance"]["precision"] == "bf16" and ck["config"]["precision"] == "bf16"
+
+
+@pytest.mark.parametrize("balance", [-0.5, 2.0, float("nan")])
+def test_a_config_with_a_class_balance_outside_0_to_1_is_refused(balance):
+    from gan.config import PRESETS, ConfigError
+
+    with pytest.raises(ConfigError, match="class_balance must be in 0..1"):
+        PRESETS["cpu-smoke"].replace(class_balance=balance)

@@ -27,6 +27,7 @@ also from other results folders named in ``reuse_from`` (ratio 0 does not depend
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import os
@@ -170,15 +171,21 @@ class StaffBenchConfig(GivenReplace):
 
     def held_out_writers(self) -> tuple[int, ...]:
         """The writers of the validation gold, whose real symbols the training staves leave out (() without one)."""
-        from symbol_sources.real_staves import read_gold
-
-        return tuple(sorted({g.writer for g in read_gold(self.val_gold)})) if self.val_gold else ()
+        return _gold_writers(self.val_gold) if self.val_gold else ()
 
     def style_from_content(self) -> str:
         """sha256 of the reference glyphs (names and bytes; "" when there are none)."""
         from symbol_sources.references import references_sha256
 
         return references_sha256(self.style_from) if self.style_from else ""
+
+
+@functools.lru_cache(maxsize=8)
+def _gold_writers(path: str) -> tuple[int, ...]:
+    """The writers of a gold file, read once per job (every recogniser's key names them)."""
+    from symbol_sources.real_staves import read_gold
+
+    return tuple(sorted({g.writer for g in read_gold(path)}))
 
 
 LATER_FIELDS = ("bank_size", "real_classes", "beam_width", "style", "novel_scale", "style_from", "precision")

@@ -454,7 +454,7 @@ def _train(config: StaffBenchConfig, ratio: float, seed: int, key: str, staves: 
     """Train the recogniser of (``ratio``, ``seed``) and save it into ``out`` with what made it."""
     images, labels = staves
     log(f"ratio {ratio:.2f}, seed {seed}: training the recogniser on {len(images)} staves ({config.steps} steps)")
-    t0 = time.perf_counter()
+    t0, code = time.perf_counter(), git_commit()  # as training starts: later commits are not what it runs
     training_log = _TrainingLog(out / METRICS, ratio, seed)
     model = train_recognizer(images, labels, codec, config.recognizer, config.training(), dev, seed, progress,
                              training_log)
@@ -462,7 +462,7 @@ def _train(config: StaffBenchConfig, ratio: float, seed: int, key: str, staves: 
     info = {"training_key": key, "ratio": ratio, "seed": seed, "training_staves": len(images),
             "steps": config.steps, "trained_tokens": trained, "final_loss": training_log.last.get("loss"),
             "train_seconds": round(time.perf_counter() - t0, 1), "config": config.to_dict(),
-            "git_commit": git_commit()}  # a run that resumes over sessions trains its recognisers at several
+            "git_commit": code}  # a run that resumes over sessions trains its recognisers at several
     model_path = out / recognizer_name(ratio, seed)
     save_recognizer(model_path, model, codec, config.recognizer, info)
     return load_recognizer(model_path, dev)

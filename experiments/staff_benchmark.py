@@ -47,7 +47,7 @@ from experiments.results_folder import CONFIG, METRICS, BenchmarkError, prepare_
 from experiments.staff_report import markdown, plot_results
 from experiments.staff_scoring import evaluate_recognizer, quartiles, summarise_scores
 from gan import GivenReplace, append_jsonl, atomic_write_bytes, atomic_write_json, complete_jsonl, resolve_device
-from gan.provenance import git_commit, provenance
+from gan.provenance import provenance
 from symbol_sources.glyph_draws import DEFAULT_BANK_SIZE
 from symbol_sources.locate import EVALUATION_WRITERS
 from symbol_sources.mashcima_provider import check_real_classes
@@ -450,11 +450,12 @@ def _check_held_out(config: StaffBenchConfig) -> None:
 
 def _train(config: StaffBenchConfig, ratio: float, seed: int, key: str, staves: tuple[list, list],
            codec: TokenCodec, dev: torch.device, out: Path, progress: bool,
-           log: Callable[[str], None]) -> LoadedRecognizer:
-    """Train the recogniser of (``ratio``, ``seed``) and save it into ``out`` with what made it."""
+           log: Callable[[str], None], commit: str | None) -> LoadedRecognizer:
+    """Train the recogniser of (``ratio``, ``seed``) and save it into ``out`` with what made it; ``commit``: the
+    code's, as the job started (a run that resumes over sessions trains its recognisers at several)."""
     images, labels = staves
     log(f"ratio {ratio:.2f}, seed {seed}: training the recogniser on {len(images)} staves ({config.steps} steps)")
-    t0, code = time.perf_counter(), git_commit()  # as training starts: later commits are not what it runs
+    t0 = time.perf_counter()
     training_log = _TrainingLog(out / METRICS, ratio, seed)
     model = train_recognizer(images, labels, codec, config.recognizer, config.training(), dev, seed, progress,
                              training_log)
@@ -462,7 +463,7 @@ def _train(config: StaffBenchConfig, ratio: float, seed: int, key: str, staves: 
     info = {"training_key": key, "ratio": ratio, "seed": seed, "training_staves": len(images),
             "steps": config.steps, "trained_tokens": trained, "final_loss": training_log.last.get("loss"),
             "train_seconds": round(time.perf_counter() - t0, 1), "config": config.to_dict(),
-            "git_commit": code}  # a run that resumes over sessions trains its recognisers at several
+            "git_commit": commit}
     model_path = out / recognizer_name(ratio, seed)
     save_recognizer(model_path, model, codec, config.recognizer, info)
     return load_recognizer(model_path, dev)
@@ -575,7 +576,8 @@ def run_staff_benchmark(config: StaffBenchConfig, out: str | os.PathLike, work: 
             recognizer = _trained_recognizer(recognizer_name(ratio, seed), key, out, reuse_from, dev, log,
                                              f"ratio {ratio:.2f}, seed {seed}")
             if recognizer is None:
-                recognizer = _train(config, ratio, seed, key, staves.of_ratio(ratio), codec, dev, out, progress, log)
+                recognizer = _train(config, ratio, seed, key, staves.of_ratio(ratio), codec, dev, out, progress, log,
+                                    code["git_commit"])
             runs.append(_score(recognizer, gold, ratio, seed, config.beam_width, log, val))
     results = _results(config, dev, gold, val, staves.described(), runs, code)
     _write_results(out, results)

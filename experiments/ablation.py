@@ -3,6 +3,7 @@
     python -m experiments.ablation --data data/glyphs-64 --out results/ablation-21-cpu [--work runs/ablation-21]
         [--epochs 4] [VARIANT ...]
     python -m experiments.ablation --out results/ablation-21-cpu --choose    # the issue-21 table, the levers kept
+    python -m experiments.ablation --against-packaged NEW_eval_val.json docs/pretrained_eval_val.json  # replace it?
 
 Each variant is the ``cpu`` preset with the fields below replaced, trained for ``--epochs`` epochs (same seed, same
 data order) into WORK/VARIANT, then measured by ``evaluate --split val`` without GAN-train. OUT gets what is
@@ -93,6 +94,18 @@ def kept_levers(lines: list[dict[str, Any]]) -> list[str]:
             and focus_score(line) >= focus_score(ref) + FOCUS_GAIN and score(line) >= score(ref) - F1_LOSS]
 
 
+def replaces_packaged(new: dict[str, Any], packaged: dict[str, Any]) -> tuple[bool, str]:
+    """The pre-registered rule for a retrained checkpoint, on two ``evaluate --split val`` reports: it replaces the
+    packaged one when its focus score is higher and its F1 score at most ``F1_LOSS`` lower. Returns (replace, why)."""
+    if new["split"] != "val" or packaged["split"] != "val":
+        raise SystemExit("the packaged checkpoint is replaced on validation-writer reports only (--split val)")
+    a, b = ({**summary(r), "focus": focus_figures(r)} for r in (new, packaged))
+    replace = focus_score(a) > focus_score(b) and score(a) >= score(b) - F1_LOSS
+    why = (f"focus score {focus_score(a):.3f} (packaged {focus_score(b):.3f}), F1 score {score(a):.3f} "
+           f"(packaged {score(b):.3f}, at most {F1_LOSS} lower allowed)")
+    return replace, why
+
+
 def choice_table(lines: list[dict[str, Any]]) -> str:
     kept = set(kept_levers(lines))
     rows = ["| variant | F1 score | focus score | " + " | ".join(f"{c} recall px" for c in TARGETED) + " | kept |",
@@ -127,7 +140,15 @@ def main() -> None:
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--choose", action="store_true",
                    help="print the issue-21 lines of OUT/results.jsonl with the pre-registered rule's choice; run nothing")
+    p.add_argument("--against-packaged", nargs=2, metavar=("NEW_VAL", "PACKAGED_VAL"), default=None,
+                   help="two evaluate --split val reports: does the retrained checkpoint replace the packaged one "
+                        "(results/PREREGISTERED-gan.md)? Runs nothing")
     args = p.parse_args()
+    if args.against_packaged:
+        new, packaged = (json.loads(Path(f).read_text()) for f in args.against_packaged)
+        replace, why = replaces_packaged(new, packaged)
+        print(f"{'replace' if replace else 'keep'} the packaged checkpoint: {why}")
+        return
     out = Path(args.out)
     results = out / "results.jsonl"
     if args.choose:

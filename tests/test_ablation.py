@@ -80,3 +80,27 @@ def test_a_variant_keeps_its_evaluation_config_and_last_sample_grid_in_the_resul
     assert json.loads((out / "wide.eval_val.json").read_text()) == {"variety": {}}
     assert (out / "wide.config.json").read_text() == '{"channels": 24}'
     assert (out / "wide.samples.png").read_bytes() == b"grid 10"
+
+
+def test_a_retrained_checkpoint_replaces_the_packaged_one_only_with_better_clefs_at_little_cost():
+    import copy
+
+    from experiments.ablation import replaces_packaged
+
+    docs = Path(__file__).resolve().parents[1] / "docs"
+    packaged = json.loads((docs / "pretrained_eval_val.json").read_text())
+    short_run = json.loads((REPORT.parent.parent / "ablation-21-cpu" / "recipe.eval_val.json").read_text())
+    assert replaces_packaged(short_run, packaged)[0] is False  # better clefs, but F1 0.37 against 0.50
+    assert replaces_packaged(packaged, packaged)[0] is False  # equal is not higher
+    better_sharps = copy.deepcopy(packaged)
+    better_sharps["variety"]["per_class"]["sharp"]["pixels"]["generated"]["recall"] = 0.5
+    assert replaces_packaged(better_sharps, packaged)[0] is True
+
+
+def test_the_packaged_checkpoint_is_never_replaced_on_test_writer_reports():
+    from experiments.ablation import replaces_packaged
+
+    docs = Path(__file__).resolve().parents[1] / "docs"
+    val, test = (json.loads((docs / f"pretrained_eval_{s}.json").read_text()) for s in ("val", "test"))
+    with pytest.raises(SystemExit, match="validation-writer reports only"):
+        replaces_packaged(test, val)

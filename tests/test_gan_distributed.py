@@ -147,3 +147,22 @@ def test_the_cli_trains_under_torchrun(glyph_dir, tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.count("done: ") == 1, done.stdout
     assert load_checkpoint(tmp_path / "run" / "latest.pt")["provenance"]["processes"] == 2
+
+
+def test_the_training_benchmark_times_all_processes_under_torchrun(glyph_dir):
+    """bench_gan_training under torchrun: the ranks train together and rank 0 alone prints their throughput."""
+    import json
+
+    torchrun = Path(sys.executable).with_name("torchrun")
+    if not torchrun.is_file():
+        pytest.skip("no torchrun beside this python")
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": os.pathsep.join(sys.path)}
+    cmd = [str(torchrun), "--nproc_per_node", "2", "--master_port", str(_free_port()), "-m",
+           "experiments.bench_gan_training", "--data", str(glyph_dir), "--preset", "cpu-smoke", "--threads", "1",
+           "--steps", "2", "--warmup", "1", "--device", "cpu"]
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    (line,) = [l for l in done.stdout.splitlines() if l.startswith("{")]  # rank 0's alone
+    result = json.loads(line)
+    assert result["processes"] == 2 and result["batch_size"] == PRESETS["cpu-smoke"].batch_size
+    assert result["glyphs_per_s"] > 0 and result["provenance"]["data_fingerprint"]

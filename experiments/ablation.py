@@ -79,9 +79,13 @@ FOCUS_GAIN, F1_LOSS = 0.05, 0.02
 REFERENCE = "recipe"
 
 
+def _focus_mean(line: dict[str, Any], key: str) -> float:
+    return sum(line["focus"][c][key] or 0.0 for c in TARGETED) / len(TARGETED)
+
+
 def focus_score(line: dict[str, Any]) -> float:
     """Mean pixel recall of generated glyphs over ``TARGETED`` (a class too rare to measure counts as 0)."""
-    return sum(line["focus"][c]["recall_pixels"] or 0.0 for c in TARGETED) / len(TARGETED)
+    return _focus_mean(line, "recall_pixels")
 
 
 def kept_levers(lines: list[dict[str, Any]]) -> list[str]:
@@ -107,12 +111,16 @@ def replaces_packaged(new: dict[str, Any], packaged: dict[str, Any]) -> tuple[bo
 
 
 def choice_table(lines: list[dict[str, Any]]) -> str:
+    """The rule's inputs per variant, and beside them (read, not part of the rule) the same classes' pixel precision
+    and GAN-test: recall alone is high for glyphs scattered far from every real one."""
     kept = set(kept_levers(lines))
-    rows = ["| variant | F1 score | focus score | " + " | ".join(f"{c} recall px" for c in TARGETED) + " | kept |",
-            "|---|---:|---:|" + "---:|" * len(TARGETED) + "---|"]
+    rows = ["| variant | F1 score | focus score | " + " | ".join(f"{c} recall px" for c in TARGETED)
+            + " | focus precision px | focus GAN-test | kept |",
+            "|---|---:|---:|" + "---:|" * len(TARGETED) + "---:|---:|---|"]
     for line in (x for x in lines if "focus" in x):
         cells = " | ".join(f"{line['focus'][c]['recall_pixels'] or 0:.2f}" for c in TARGETED)
         rows.append(f"| {line['variant']} | {score(line):.3f} | {focus_score(line):.3f} | {cells} | "
+                    f"{_focus_mean(line, 'precision_pixels'):.2f} | {_focus_mean(line, 'gan_test'):.2f} | "
                     f"{'yes' if line['variant'] in kept else ''} |")
     return "\n".join(rows)
 

@@ -104,3 +104,13 @@ def test_the_packaged_checkpoint_is_never_replaced_on_test_writer_reports():
     val, test = (json.loads((docs / f"pretrained_eval_{s}.json").read_text()) for s in ("val", "test"))
     with pytest.raises(SystemExit, match="validation-writer reports only"):
         replaces_packaged(test, val)
+
+
+def test_the_choice_table_shows_the_targeted_classes_precision_beside_their_recall():
+    from experiments.ablation import choice_table
+
+    scattered = _line("balance-none", 0.90)
+    for c in scattered["focus"].values():
+        c["precision_pixels"], c["gan_test"] = 0.0, 0.0  # far from every real glyph: recall alone looks good
+    row = next(r for r in choice_table([_line("recipe", 0.10), scattered]).splitlines() if "balance-none" in r)
+    assert "| 0.90 | 0.00 | 0.00 |" in row  # last recall cell, then focus precision and GAN-test

@@ -19,7 +19,9 @@ import statistics
 from pathlib import Path
 from typing import Any, Callable
 
+# The classes the GAN draws worst (clefs and accidentals); issue #21 sets pixel targets for the first four.
 HARD_CLASSES = ("g-clef", "f-clef", "c-clef", "sharp", "flat", "natural")
+TARGETED = HARD_CLASSES[:4]
 
 
 def _both(report: dict[str, Any], key: str) -> tuple[float, float, float, float]:
@@ -89,8 +91,7 @@ def targets_table(reports: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-# Issue #21: the classes the GAN drew worst, and the throughput of a cpu-long run on 2 cores.
-TARGETED = ("g-clef", "c-clef", "f-clef", "sharp")
+# Issue #21: the throughput of a cpu-long run on 2 cores.
 THROUGHPUT_TARGET = 100.0
 
 

@@ -3,8 +3,9 @@ how much arithmetic a step is, against what this machine's matrix multiply reach
 
     python -m experiments.profile_gan_step    # needs data/glyphs-64; run it on a quiet machine
 
-The FLOP count (torch.utils.flop_counter, one step without the lazy R1 penalty) does not depend on the machine; dividing it by the step time gives the rate the step sustains, read
-beside a large float32 matrix multiply on the same threads: the most this CPU does with these kernels.
+The FLOP count (torch.utils.flop_counter, one step without the lazy R1 penalty) does not depend on the machine;
+dividing it by the step time gives the rate the step sustains, read beside a large float32 matrix multiply on the
+same threads: the most this CPU does with these kernels.
 """
 from __future__ import annotations
 

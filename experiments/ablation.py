@@ -57,6 +57,8 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "r1-0.1": {"penalty_weight": 0.1},
     "r1-10": {"penalty_weight": 10.0},
     "recipe-w_wid-0": {"w_wid": 0.0},
+    # not a lever: the kept r1-10 trained under bf16 autocast, to see whether bf16 hurts the measures
+    "r1-10-bf16": {"penalty_weight": 10.0, "precision": "bf16"},
 }
 # The classes the GAN draws worst (issue #21's targets: clefs and accidentals), reported one by one.
 FOCUS = HARD_CLASSES
@@ -94,8 +96,26 @@ def kept_levers(lines: list[dict[str, Any]]) -> list[str]:
     if REFERENCE not in by:
         raise SystemExit(f"no {REFERENCE!r} line to compare with: run it first")
     ref = by[REFERENCE]
-    return [name for name, line in by.items() if name != REFERENCE
+    return [name for name, line in by.items() if name not in (REFERENCE, BF16_CHECK[1])
             and focus_score(line) >= focus_score(ref) + FOCUS_GAIN and score(line) >= score(ref) - F1_LOSS]
+
+
+# The bf16 check (results/PREREGISTERED-gan.md, 2026-12-08): (fp32 line, the same under bf16).
+BF16_CHECK = ("r1-10", "r1-10-bf16")
+
+
+def bf16_holds(lines: list[dict[str, Any]]) -> tuple[bool, str] | None:
+    """Does training under bf16 keep the measures: its line's focus score at most ``FOCUS_GAIN`` and its F1 score at
+    most ``F1_LOSS`` below the fp32 line's? None until both lines exist. Returns (holds, why)."""
+    by = {line["variant"]: line for line in lines if "focus" in line}
+    if not all(name in by for name in BF16_CHECK):
+        return None
+    fp32, bf16 = (by[name] for name in BF16_CHECK)
+    holds = focus_score(bf16) >= focus_score(fp32) - FOCUS_GAIN and score(bf16) >= score(fp32) - F1_LOSS
+    why = (f"bf16 focus score {focus_score(bf16):.3f} (fp32 {focus_score(fp32):.3f}), F1 score {score(bf16):.3f} "
+           f"(fp32 {score(fp32):.3f}); train {bf16['train_seconds']:.0f} s (fp32 {fp32['train_seconds']:.0f} s, "
+           "another machine)")
+    return holds, why
 
 
 def replaces_packaged(new: dict[str, Any], packaged: dict[str, Any]) -> tuple[bool, str]:
@@ -163,6 +183,9 @@ def main() -> None:
         lines = _read_lines(results)
         print(choice_table(lines))
         print("kept:", ", ".join(kept_levers(lines)) or "none")
+        check = bf16_holds(lines)
+        if check is not None:
+            print(f"bf16 {'keeps' if check[0] else 'hurts'} the measures: {check[1]}")
         return
     torch.set_num_threads(args.threads)
     work = Path(args.work) if args.work else out / "runs"

@@ -114,3 +114,22 @@ def test_the_choice_table_shows_the_targeted_classes_precision_beside_their_reca
         c["precision_pixels"], c["gan_test"] = 0.0, 0.0  # far from every real glyph: recall alone looks good
     row = next(r for r in choice_table([_line("recipe", 0.10), scattered]).splitlines() if "balance-none" in r)
     assert "| 0.90 | 0.00 | 0.00 |" in row  # last recall cell, then focus precision and GAN-test
+
+
+def test_the_bf16_check_is_never_kept_as_a_lever_however_it_scores():
+    from experiments.ablation import kept_levers
+
+    assert kept_levers([_line("recipe", 0.10), _line("r1-10-bf16", 0.90)]) == []
+
+
+@pytest.mark.parametrize("recall, precision, holds", [(0.26, 0.5, True),  # focus 0.04 lower: noise
+                                                      (0.24, 0.5, False),  # focus 0.06 lower
+                                                      (0.30, 0.44, False)])  # F1 0.025 lower
+def test_bf16_holds_only_within_the_rules_noise_of_fp32(recall, precision, holds):
+    from experiments.ablation import bf16_holds
+
+    fp32, bf16 = _line("r1-10", 0.30), _line("r1-10-bf16", recall, precision)
+    for line in (fp32, bf16):
+        line["train_seconds"] = 100.0
+    assert bf16_holds([fp32]) is None
+    assert bf16_holds([fp32, bf16])[0] is holds

@@ -113,8 +113,7 @@ def bf16_holds(lines: list[dict[str, Any]]) -> tuple[bool, str] | None:
     fp32, bf16 = (by[name] for name in BF16_CHECK)
     holds = focus_score(bf16) >= focus_score(fp32) - FOCUS_GAIN and score(bf16) >= score(fp32) - F1_LOSS
     why = (f"bf16 focus score {focus_score(bf16):.3f} (fp32 {focus_score(fp32):.3f}), F1 score {score(bf16):.3f} "
-           f"(fp32 {score(fp32):.3f}); train {bf16['train_seconds']:.0f} s (fp32 {fp32['train_seconds']:.0f} s, "
-           "another machine)")
+           f"(fp32 {score(fp32):.3f}); train {bf16['train_seconds']:.0f} s (fp32 {fp32['train_seconds']:.0f} s)")
     return holds, why
 
 

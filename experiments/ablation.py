@@ -165,6 +165,7 @@ def main() -> None:
     p.add_argument("--work", default=None, help="the variants' training runs [default: OUT/runs]")
     p.add_argument("--epochs", type=int, default=4)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--seed", type=int, default=None, help="[default: the cpu preset's, 0]")
     p.add_argument("--choose", action="store_true",
                    help="print the issue-21 lines of OUT/results.jsonl with the pre-registered rule's choice; run nothing")
     p.add_argument("--against-packaged", nargs=2, metavar=("NEW_VAL", "PACKAGED_VAL"), default=None,
@@ -197,6 +198,8 @@ def main() -> None:
             print(f"{name}: done already")
             continue
         config = PRESETS["cpu"].replace(epochs=args.epochs, save_every=args.epochs, **VARIANTS[name])
+        if args.seed is not None:
+            config = config.replace(seed=args.seed)
         t0 = time.perf_counter()
         run = work / name
         metrics = train(config, args.data, run, device="cpu", resume=(run / "latest.pt").is_file(),
@@ -205,7 +208,7 @@ def main() -> None:
         report = evaluate(run / "latest.pt", args.data, split="val",
                           settings=EvalSettings(n_generated=2000, gan_train=False))
         _keep_variant_files(run, report, out, name)
-        line = {"variant": name, "overrides": VARIANTS[name], "epochs": args.epochs,
+        line = {"variant": name, "overrides": VARIANTS[name], "epochs": args.epochs, "seed": config.seed,
                 "glyphs_seen": args.epochs * config.glyphs_per_epoch, "train_seconds": round(train_s, 1),
                 "last_epoch": {k: v for k, v in metrics.items() if k != "eval"}, **summary(report),
                 "focus": focus_figures(report), "provenance": report["provenance"]}

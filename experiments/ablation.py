@@ -79,6 +79,8 @@ def focus_figures(report: dict[str, Any]) -> dict[str, dict[str, float | None]]:
 # classes with targets (``TARGETED``) by FOCUS_GAIN over the recipe and costs at most F1_LOSS of the F1 score.
 FOCUS_GAIN, F1_LOSS = 0.05, 0.02
 REFERENCE = "recipe"
+# The bf16 check (results/PREREGISTERED-gan.md, 2026-12-08): (fp32 line, the same under bf16). Not a lever.
+BF16_CHECK = ("r1-10", "r1-10-bf16")
 
 
 def _focus_mean(line: dict[str, Any], key: str) -> float:
@@ -90,9 +92,14 @@ def focus_score(line: dict[str, Any]) -> float:
     return _focus_mean(line, "recall_pixels")
 
 
+def _issue_21_lines(lines: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The lines that carry per-class focus figures (the issue-21 set), by variant."""
+    return {line["variant"]: line for line in lines if "focus" in line}
+
+
 def kept_levers(lines: list[dict[str, Any]]) -> list[str]:
     """The issue-21 variants the pre-registered rule keeps, measured against the ``REFERENCE`` line."""
-    by = {line["variant"]: line for line in lines if "focus" in line}
+    by = _issue_21_lines(lines)
     if REFERENCE not in by:
         raise SystemExit(f"no {REFERENCE!r} line to compare with: run it first")
     ref = by[REFERENCE]
@@ -100,14 +107,10 @@ def kept_levers(lines: list[dict[str, Any]]) -> list[str]:
             and focus_score(line) >= focus_score(ref) + FOCUS_GAIN and score(line) >= score(ref) - F1_LOSS]
 
 
-# The bf16 check (results/PREREGISTERED-gan.md, 2026-12-08): (fp32 line, the same under bf16).
-BF16_CHECK = ("r1-10", "r1-10-bf16")
-
-
 def bf16_holds(lines: list[dict[str, Any]]) -> tuple[bool, str] | None:
     """Does training under bf16 keep the measures: its line's focus score at most ``FOCUS_GAIN`` and its F1 score at
     most ``F1_LOSS`` below the fp32 line's? None until both lines exist. Returns (holds, why)."""
-    by = {line["variant"]: line for line in lines if "focus" in line}
+    by = _issue_21_lines(lines)
     if not all(name in by for name in BF16_CHECK):
         return None
     fp32, bf16 = (by[name] for name in BF16_CHECK)
